@@ -1,0 +1,163 @@
+#pragma once
+// The store: the only code that talks to PostgreSQL, and the one place that
+// changes task state. Each method is one transaction around named queries of
+// sql/queries/ (embedded as agentq::sql::NAME); each transition is one
+// guarded statement that checks the expected state and, for a holder's call,
+// the fencing token, the holder and a live lease.
+//
+// Refusals (a stale token, an unknown id, a wrong state) are values: the
+// method answers a refusal and nothing was written. Failures (the database is
+// unreachable) are pqxx exceptions for the caller to map to 503.
+//
+// A store owns one connection and is not thread-safe: give each thread its
+// own, or take one from a store_pool.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/connection>
+
+#include "core/backoff.hpp"
+#include "core/refusal.hpp"
+#include "core/requests.hpp"
+#include "core/task_state.hpp"
+
+namespace agentq {
+
+// Who is calling. The bootstrap admin (AGENTQ_ADMIN_TOKEN) is no row of the
+// agents table and has id 0.
+struct agent_identity {
+  std::int64_t id = 0;
+  std::string name;
+  agent_role role = agent_role::worker;
+};
+
+struct added_task {
+  std::int64_t id = 0;
+  nlohmann::json task;
+  bool created = false;  // false: an earlier task with the same idempotency key
+};
+
+struct claim_grant {
+  std::int64_t task_id = 0;
+  std::int64_t token = 0;
+  // The contract's claim answer: {task, claim, repo, feedback | submission}.
+  nlohmann::json answer;
+};
+
+struct state_change {
+  task_state state = task_state::queued;
+  nlohmann::json task;
+};
+
+struct rejection {
+  task_state state = task_state::queued;  // queued or needs_human
+  nlohmann::json task;
+  std::int64_t disagreement_id = 0;
+};
+
+// What the merger needs to land an approved submission.
+struct merge_job {
+  std::int64_t id = 0;
+  std::int64_t task_id = 0;
+  std::string status;  // pending | merged | conflict
+  std::string commit;
+  std::optional<std::string> merge_commit;
+  std::optional<std::string> detail;
+  std::int64_t repo_id = 0;
+  std::string repo_name;
+  std::string repo_url;
+  std::string base_branch;
+  std::string title;
+  std::string branch;
+  std::string worker;
+};
+
+struct task_page {
+  nlohmann::json tasks = nlohmann::json::array();
+  std::optional<std::int64_t> next;  // pass as `after` for the next page
+};
+
+class store {
+ public:
+  explicit store(const std::string& database_url);
+
+  // Tests move time instead of sleeping: every time-dependent query takes
+  // coalesce($now, now()). An RFC 3339 time pins the clock; nullopt frees it.
+  void set_clock(std::optional<std::string> now) { m_now = std::move(now); }
+
+  // Tasks
+  outcome<added_task> add_task(const new_task& task, const std::string& actor);
+  task_page list_tasks(std::optional<task_state> state, std::optional<std::string> queue,
+                       int limit, std::optional<std::int64_t> after);
+  outcome<nlohmann::json> get_task(std::int64_t id);  // {task, claims, submissions, ...}
+  outcome<state_change> cancel(std::int64_t id, const std::string& actor,
+                               const std::optional<std::string>& reason);
+  outcome<state_change> requeue(std::int64_t id, const std::string& actor,
+                                const std::optional<std::string>& note);
+
+  // Claims. Up to `limit` tasks for the agent's role, each with a new token.
+  std::vector<claim_grant> claim(const agent_identity& agent,
+                                 const std::vector<std::string>& queues, int lease_s,
+                                 int limit = 1);
+  outcome<std::string> heartbeat(std::int64_t task_id, const heartbeat_request& request,
+                                 const agent_identity& agent);  // -> lease_expires_at
+  outcome<nlohmann::json> submit(std::int64_t task_id, const submit_request& request,
+                                 const agent_identity& agent);
+  outcome<state_change> release(std::int64_t task_id, const release_request& request,
+                                const agent_identity& agent, const backoff_policy& backoff);
+  outcome<rejection> reject(std::int64_t task_id, const review_request& request,
+                            const agent_identity& agent);
+  // Records the approval and a pending merge; answers the merge's id. A
+  // repeated call with the same token answers the same merge.
+  outcome<std::int64_t> approve(std::int64_t task_id, const review_request& request,
+                                const agent_identity& agent);
+
+  // Merges (the merger service drives these).
+  std::optional<merge_job> get_merge(std::int64_t merge_id);
+  std::vector<std::int64_t> list_pending_merges(int min_age_s, int limit);
+  // Finish a pending merge; nullopt if it was no longer pending.
+  std::optional<nlohmann::json> finish_merge_merged(std::int64_t merge_id,
+                                                    const std::string& merge_commit,
+                                                    const std::string& actor);
+  std::optional<nlohmann::json> finish_merge_conflict(std::int64_t merge_id,
+                                                      const std::string& detail,
+                                                      const std::string& actor);
+
+  // The reaper: return up to `limit` expired claims to their queue.
+  int reap_expired(int limit);
+
+  // Agents and repositories
+  outcome<nlohmann::json> add_agent(const new_agent& agent);  // {name, role, token}
+  std::optional<agent_identity> authenticate(const std::string& bearer_token);
+  nlohmann::json list_agents();
+  outcome<nlohmann::json> revoke_agent(const std::string& name);
+  outcome<nlohmann::json> add_repo(const new_repo& repo);
+  nlohmann::json list_repos();
+
+  // The disagreement log
+  nlohmann::json list_disagreements(const std::string& status, int limit);
+  outcome<nlohmann::json> get_disagreement(std::int64_t id);
+  outcome<nlohmann::json> resolve_disagreement(std::int64_t id, const resolve_request& request,
+                                               const std::string& by);
+
+  pqxx::connection& connection() { return m_conn; }
+
+ private:
+  // Why a holder's guarded statement changed nothing: never "ok".
+  refusal diagnose_holder_call(std::int64_t task_id, std::int64_t token,
+                               const agent_identity& agent, task_state expected);
+
+  pqxx::connection m_conn;
+  std::optional<std::string> m_now;
+};
+
+// "{1,2,3}" and "{\"a\",\"b\"}": arrays as PostgreSQL array literals, for
+// parameters cast with ::bigint[] / ::text[].
+std::string to_pg_array(const std::vector<std::int64_t>& values);
+std::string to_pg_array(const std::vector<std::string>& values);
+
+}  // namespace agentq

@@ -1,0 +1,1 @@
+select version from agentq_migrations order by version

@@ -1,0 +1,2 @@
+-- $1 task id
+select attempt from tasks where id = $1

@@ -1,0 +1,2 @@
+-- $1 task id
+select state from tasks where id = $1
