@@ -59,15 +59,17 @@ start_private_postgres() {
     as_pg_user "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
       || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
   fi
+  local options="-k $PG_DIR -c listen_addresses='' -c max_connections=400 $settings"
   as_pg_user "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-k $PG_DIR -c listen_addresses='' -c max_connections=400 $settings" start >/dev/null \
+    -o "$options" start >/dev/null \
     || { cat "$PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
   PG_URL="host=$PG_DIR port=5432 user=postgres dbname=postgres"
-  # How tests stop and start this server (the database-restart tests).
-  export AGENTQ_TEST_PG_CTL="$(as_pg_ctl_prefix) $bin/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log -w -t 60"
+  # How tests stop and start this very server (the database-restart tests):
+  # a shell command to which they append "stop -m fast" or "start".
+  local prefix=""
+  [ "$(id -u)" -eq 0 ] && prefix="runuser -u postgres --"
+  export AGENTQ_TEST_PG_CTL="$prefix $bin/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log -w -t 60 -o \"$options\""
 }
-
-as_pg_ctl_prefix() { if [ "$(id -u)" -eq 0 ]; then echo "runuser -u postgres --"; fi; }
 
 stop_private_postgres() {
   [ -n "${PG_DIR:-}" ] || return 0
