@@ -33,6 +33,7 @@ int latest_schema_version() { return sql::migrations.back().version; }
 
 std::optional<int> current_schema_version(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
+  if (!tx.exec(std::string(sql::migrations_table_exists))[0][0].as<bool>()) return std::nullopt;
   auto rows = tx.exec(std::string(sql::migrations_current_version));
   if (rows.empty() || rows[0][0].is_null()) return std::nullopt;
   return rows[0][0].as<int>();

@@ -2,6 +2,8 @@
 -- feedback (the next attempt starts from the new base). An event, not a
 -- disagreement: nobody disagreed.
 -- $1 merge id, $2 detail, $3 actor, $4 now
+-- (The update joins `held` so that its FOR UPDATE runs first: a row this
+-- statement has already updated cannot be locked by it, and would vanish.)
 with clock as (select coalesce($4::timestamptz, now()) as now),
 held as (
     select t.id, t.state, t.claim_token, t.review_round from tasks t
@@ -17,7 +19,7 @@ requeued as (
     set state = 'queued', attempt = 0, run_after = clock.now, claim_token = null,
         claim_agent_id = null, claim_role = null, lease_expires_at = null,
         updated_at = clock.now
-    from conflicted m, clock where t.id = m.task_id
+    from conflicted m, held h, clock where t.id = m.task_id and h.id = t.id
     returning t.id, agentq_task_json(t) as task
 ),
 claim_row as (

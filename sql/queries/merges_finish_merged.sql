@@ -1,6 +1,8 @@
 -- The merger landed merge $1 as commit $2: the task is done. Only a pending
 -- merge finishes, so a merge lands exactly once.
 -- $1 merge id, $2 merge_commit, $3 actor, $4 now
+-- (The update joins `held` so that its FOR UPDATE runs first: a row this
+-- statement has already updated cannot be locked by it, and would vanish.)
 with clock as (select coalesce($4::timestamptz, now()) as now),
 held as (
     select t.id, t.state, t.claim_token from tasks t
@@ -16,7 +18,7 @@ done as (
     set state = 'done', finished_at = clock.now, claim_token = null,
         claim_agent_id = null, claim_role = null, lease_expires_at = null,
         updated_at = clock.now
-    from merged m, clock where t.id = m.task_id
+    from merged m, held h, clock where t.id = m.task_id and h.id = t.id
     returning t.id, agentq_task_json(t) as task
 ),
 claim_row as (

@@ -1,3 +1,2 @@
--- The schema version, or null when agentq was never migrated here.
-select case when to_regclass('agentq_migrations') is null then null
-            else (select max(version) from agentq_migrations) end as version
+-- The schema version; run only when migrations_table_exists says so.
+select max(version) as version from agentq_migrations

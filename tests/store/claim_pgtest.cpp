@@ -1,0 +1,187 @@
+// Claims: one holder per task, tokens that only grow, order and filters.
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include <agentq/sql.hpp>
+
+#include "support/queue_fixture.hpp"
+
+using namespace agentq;
+using namespace agentq::testing;
+using nlohmann::json;
+
+TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and increasing",
+          "[claim][concurrency]") {
+  queue_fixture f;
+  f.queue.set_clock(std::nullopt);  // real time: 32 connections, no pinned clock
+  constexpr int task_count = 1000;
+  constexpr int thread_count = 32;
+  {
+    pqxx::work tx(f.queue.connection());
+    tx.exec_params(
+        "insert into tasks (title, body, repo_id) "
+        "select 'task ' || g, 'body', (select id from repos where name = 'demo') "
+        "from generate_series(1, $1) g",
+        task_count);
+    tx.commit();
+  }
+  std::vector<agent_identity> workers;
+  for (int i = 0; i < thread_count; ++i)
+    workers.push_back(f.make_agent("w" + std::to_string(i), agent_role::worker));
+
+  std::mutex mutex;
+  std::map<std::int64_t, std::vector<std::int64_t>> tokens_by_task;
+  std::vector<std::vector<std::int64_t>> tokens_by_thread(thread_count);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < thread_count; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        store own(f.db.url());
+        for (;;) {
+          auto grants = own.claim(workers[i], {}, 300);
+          if (grants.empty()) break;
+          for (const auto& grant : grants) {
+            tokens_by_thread[i].push_back(grant.token);
+            std::lock_guard lock(mutex);
+            tokens_by_task[grant.task_id].push_back(grant.token);
+          }
+        }
+      } catch (const std::exception& e) {
+        ++errors;
+        UNSCOPED_INFO(e.what());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  REQUIRE(errors == 0);
+  REQUIRE(tokens_by_task.size() == task_count);
+  std::set<std::int64_t> all_tokens;
+  for (const auto& [task, tokens] : tokens_by_task) {
+    REQUIRE(tokens.size() == 1);  // claimed exactly once
+    all_tokens.insert(tokens.front());
+  }
+  CHECK(all_tokens.size() == task_count);  // unique
+  for (const auto& tokens : tokens_by_thread)
+    CHECK(std::is_sorted(tokens.begin(), tokens.end()));  // increasing for each claimer
+
+  // Tokens were committed in the order they were drawn, so no claim ever
+  // became visible with a token below one already handed out. Needs the
+  // server's track_commit_timestamp (scripts/test turns it on).
+  pqxx::read_transaction tx(f.queue.connection());
+  REQUIRE(tx.exec("show track_commit_timestamp")[0][0].as<std::string>() == "on");
+  auto inversions = tx.exec(
+      "select count(*) from (select pg_xact_commit_timestamp(xmin) as committed, "
+      "lag(pg_xact_commit_timestamp(xmin)) over (order by token) as before from claims) c "
+      "where committed < before")[0][0].as<int>();
+  CHECK(inversions == 0);
+  CHECK(tx.exec("select count(*) from tasks where state = 'working'")[0][0].as<int>() ==
+        task_count);
+  CHECK(tx.exec("select count(*) from events where kind = 'claimed'")[0][0].as<int>() ==
+        task_count);
+}
+
+TEST_CASE("a batch claim takes several tasks, each with its own increasing token", "[claim]") {
+  queue_fixture f;
+  for (int i = 0; i < 5; ++i) f.add();
+  auto grants = f.queue.claim(f.worker1, {}, 60, 3);
+  REQUIRE(grants.size() == 3);
+  CHECK(grants[0].token < grants[1].token);
+  CHECK(grants[1].token < grants[2].token);
+  std::set<std::int64_t> ids;
+  for (const auto& g : grants) ids.insert(g.task_id);
+  CHECK(ids.size() == 3);
+  CHECK(f.queue.claim(f.worker2, {}, 60, 10).size() == 2);
+  CHECK(f.queue.claim(f.worker2, {}, 60, 10).empty());
+}
+
+TEST_CASE("the claim answer has the contract's fields", "[claim]") {
+  queue_fixture f;
+  auto id = f.add({{"title", "write docs"}, {"labels", {"docs"}}});
+  auto grant = f.claim_one(f.worker1, 120);
+  const json& a = grant.answer;
+  CHECK(a["task"]["id"] == id);
+  CHECK(a["task"]["title"] == "write docs");
+  CHECK(a["task"]["state"] == "working");
+  CHECK(a["task"]["attempt"] == 1);
+  CHECK(a["task"]["labels"] == json::array({"docs"}));
+  for (const char* key : {"id", "title", "body", "repo", "queue", "state", "priority", "attempt",
+                          "review_round", "max_attempts", "max_review_rounds", "depends_on",
+                          "labels", "run_after", "created_at", "updated_at"})
+    CHECK(a["task"].contains(key));
+  CHECK(a["claim"]["token"] == grant.token);
+  CHECK(a["claim"]["agent"] == "worker-1");
+  CHECK(a["claim"]["role"] == "worker");
+  CHECK(a["claim"]["lease_s"] == 120);
+  CHECK(a["claim"]["lease_expires_at"] == at(120));
+  CHECK(a["repo"] == json({{"name", "demo"},
+                           {"url", "/tmp/agentq-demo.git"},
+                           {"base_branch", "main"},
+                           {"created_at", a["repo"]["created_at"]}}));
+  CHECK(a["feedback"] == json::array());
+}
+
+TEST_CASE("claims take the highest priority first, then the oldest", "[claim]") {
+  queue_fixture f;
+  auto low = f.add({{"priority", -1}});
+  auto first_normal = f.add();
+  auto urgent = f.add({{"priority", 10}});
+  auto second_normal = f.add();
+  std::vector<std::int64_t> order;
+  for (int i = 0; i < 4; ++i) order.push_back(f.claim_one(f.worker1).task_id);
+  CHECK(order == std::vector<std::int64_t>{urgent, first_normal, second_normal, low});
+}
+
+TEST_CASE("claims honour queues, run_after and dependencies", "[claim]") {
+  queue_fixture f;
+  auto backend = f.add({{"queue", "backend"}});
+  auto later = f.add({{"run_after", at(100)}});
+  auto base = f.add({{"queue", "x"}});
+  auto dependent = f.add({{"depends_on", {base}}});
+
+  // Only the named queue.
+  auto grants = f.queue.claim(f.worker1, {"backend"}, 3600);
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0].task_id == backend);
+  // run_after in the future, dependency not done: only `base` is claimable.
+  grants = f.queue.claim(f.worker1, {}, 3600, 10);
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0].task_id == base);
+  f.queue.set_clock(at(100));
+  grants = f.queue.claim(f.worker1, {}, 600, 10);
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0].task_id == later);
+  CHECK(f.state(dependent) == "queued");
+}
+
+TEST_CASE("a claim plan uses the partial indexes, not a scan of finished tasks", "[claim]") {
+  queue_fixture f;
+  {
+    pqxx::work tx(f.queue.connection());
+    tx.exec(
+        "insert into tasks (title, body, repo_id, state, finished_at) "
+        "select 'old', '', (select id from repos where name = 'demo'), 'done', now() "
+        "from generate_series(1, 100000)");
+    tx.exec("analyze tasks");
+    tx.commit();
+  }
+  f.add();
+  pqxx::work tx(f.queue.connection());
+  // The real claim statement, planned as the store runs it.
+  tx.exec("prepare claim_plan as " + std::string(sql::tasks_claim_worker));
+  std::string plan;
+  for (const auto& row : tx.exec("explain execute claim_plan(" + std::to_string(f.worker1.id) +
+                                 ", 'worker-1', null, 1, 60, null)"))
+    plan += std::string(row[0].c_str()) + "\n";
+  INFO(plan);
+  CHECK(plan.find("Seq Scan") == std::string::npos);
+  CHECK(plan.find("tasks_claimable_worker") != std::string::npos);
+}

@@ -1,0 +1,1 @@
+select to_regclass('agentq_migrations') is not null as present
