@@ -292,6 +292,22 @@ outcome<std::int64_t> store::approve(std::int64_t task_id, const review_request&
   return rows[0][0].as<std::int64_t>();
 }
 
+outcome<std::int64_t> store::approve_as_human(std::int64_t task_id, const std::string& person,
+                                              const std::optional<std::string>& note) {
+  pqxx::work tx(m_conn);
+  auto rows = run(tx, sql::tasks_override_approve, task_id, person, note, m_now);
+  if (rows.empty()) {
+    auto current = run(tx, sql::tasks_state, task_id);
+    if (current.empty()) return task_not_found(task_id);
+    return refuse(error_code::invalid_state,
+                  "task " + std::to_string(task_id) + " is " + current[0][0].c_str() +
+                      "; only a needs_human task with a submission that was never merged can "
+                      "be approved by a person");
+  }
+  tx.commit();
+  return rows[0]["merge_id"].as<std::int64_t>();
+}
+
 // ---------------------------------------------------------------- merges
 
 std::optional<merge_job> store::get_merge(std::int64_t merge_id) {

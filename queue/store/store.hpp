@@ -116,6 +116,12 @@ class store {
   outcome<std::int64_t> approve(std::int64_t task_id, const review_request& request,
                                 const agent_identity& agent);
 
+  // A person approves the last submission of a needs_human task (overriding
+  // the reviewer): records a pending merge and a resolved human_override
+  // entry in the disagreement log. Answers the merge's id.
+  outcome<std::int64_t> approve_as_human(std::int64_t task_id, const std::string& person,
+                                         const std::optional<std::string>& note);
+
   // Merges (the merger service drives these).
   std::optional<merge_job> get_merge(std::int64_t merge_id);
   std::vector<std::int64_t> list_pending_merges(int min_age_s, int limit);

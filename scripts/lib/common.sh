@@ -4,14 +4,18 @@
 AGENTQ_PACKAGES=(g++ cmake make pkg-config ccache git
   libpqxx-dev libboost-dev libboost-system-dev nlohmann-json3-dev
   libgit2-dev libspdlog-dev catch2 postgresql)
+# Only the tests need these: docker-compose validates compose.yaml.
+AGENTQ_TEST_PACKAGES=(docker-compose)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Installs whatever of AGENTQ_PACKAGES is missing (root only; otherwise says what to install).
+# Installs whatever of the named packages (default: AGENTQ_PACKAGES) is
+# missing (root only; otherwise says what to install).
 ensure_packages() {
-  local missing=()
-  for pkg in "${AGENTQ_PACKAGES[@]}"; do
+  local wanted=("$@") missing=()
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${AGENTQ_PACKAGES[@]}")
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -6,6 +6,7 @@ with clock as (select coalesce($4::timestamptz, now()) as now),
 held as (
     select t.id, t.state, t.review_round from tasks t
     where t.id = $1 and t.state in ('needs_human', 'failed', 'cancelled')
+      and not exists (select 1 from merges m where m.task_id = t.id and m.status = 'pending')
     for update
 ),
 requeued as (

@@ -145,3 +145,47 @@ TEST_CASE("a merge conflict sends the task back with the conflict as feedback, n
   CHECK(next.answer["feedback"][0]["text"] == "conflict in src/app.c");
   CHECK((*f.queue.get_task(id))["events"].back()["kind"] == "claimed");
 }
+
+TEST_CASE("a person approves a needs_human task over the reviewer: merged, and logged as an "
+          "override with both sides' words",
+          "[review][merge]") {
+  queue_fixture f;
+  auto id = f.add({{"max_review_rounds", 1}});
+  auto review = f.to_review(id, f.worker1, f.reviewer1);
+  REQUIRE(f.queue.reject(id, {review.token, verdict::reject, "needs more tests"}, f.reviewer1));
+  REQUIRE(f.state(id) == "needs_human");
+
+  auto not_yet = f.queue.approve_as_human(f.add(), "alice", std::nullopt);  // queued
+  REQUIRE_FALSE(not_yet);
+  CHECK(not_yet.error().code == error_code::invalid_state);
+
+  auto merge = f.queue.approve_as_human(id, "alice", "tests were not asked for");
+  REQUIRE(merge);
+  auto before = f.snapshot(id);
+  auto twice = f.queue.approve_as_human(id, "bob", std::nullopt);  // merge pending
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().code == error_code::invalid_state);
+  auto requeue = f.queue.requeue(id, "bob", std::nullopt);
+  REQUIRE_FALSE(requeue);
+  CHECK(f.snapshot(id) == before);
+
+  auto entries = f.queue.list_disagreements("all", 10);
+  REQUIRE(entries.size() == 2);
+  const auto& override_entry = entries[0];  // newest first
+  CHECK(override_entry["kind"] == "human_override");
+  CHECK(override_entry["worker"] == "worker-1");
+  CHECK(override_entry["worker_summary"] == "did it");
+  CHECK(override_entry["reviewer"] == "reviewer-1");
+  CHECK(override_entry["reasons"] == "needs more tests");
+  CHECK(override_entry["resolution"]["decision"] == "worker_right");
+  CHECK(override_entry["resolution"]["by"] == "alice");
+  CHECK(override_entry["resolution"]["note"] == "tests were not asked for");
+
+  auto done = f.queue.finish_merge_merged(*merge, std::string(40, '7'), "merger");
+  REQUIRE(done);
+  CHECK((*done)["state"] == "done");
+  auto events = (*f.queue.get_task(id))["events"];
+  CHECK(events[events.size() - 2]["kind"] == "override_approved");
+  CHECK(events.back()["from_state"] == "needs_human");
+  CHECK(events.back()["to_state"] == "done");
+}
