@@ -11,6 +11,7 @@
 
 #include <agentq/sql.hpp>
 
+#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -23,15 +24,7 @@ TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and
   f.queue.set_clock(std::nullopt);  // real time: 32 connections, no pinned clock
   constexpr int task_count = 1000;
   constexpr int thread_count = 32;
-  {
-    pqxx::work tx(f.queue.connection());
-    tx.exec_params(
-        "insert into tasks (title, body, repo_id) "
-        "select 'task ' || g, 'body', (select id from repos where name = 'demo') "
-        "from generate_series(1, $1) g",
-        task_count);
-    tx.commit();
-  }
+  f.add_many(task_count, std::nullopt);
   std::vector<agent_identity> workers;
   for (int i = 0; i < thread_count; ++i)
     workers.push_back(f.make_agent("w" + std::to_string(i), agent_role::worker));
@@ -87,6 +80,8 @@ TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and
         task_count);
   CHECK(tx.exec("select count(*) from events where kind = 'claimed'")[0][0].as<int>() ==
         task_count);
+  tx.commit();
+  CHECK(check_invariants(f.queue.connection()).empty());
 }
 
 TEST_CASE("a batch claim takes several tasks, each with its own increasing token", "[claim]") {

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "services/reaper.hpp"
+#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -21,15 +22,7 @@ int count(store& s, const std::string& query) {
 
 // n tasks, all claimed by worker-1 at T0 with the given lease; answers the grants.
 std::vector<claim_grant> claimed_tasks(queue_fixture& f, int n, int lease_s) {
-  {
-    pqxx::work tx(f.queue.connection());
-    tx.exec_params(
-        "insert into tasks (title, body, repo_id, created_at, updated_at, run_after) "
-        "select 'task ' || g, '', (select id from repos where name = 'demo'), $2::timestamptz, "
-        "$2::timestamptz, $2::timestamptz from generate_series(1, $1) g",
-        n, at(0));
-    tx.commit();
-  }
+  f.add_many(n, at(0));
   auto grants = f.queue.claim(f.worker1, {}, lease_s, n);
   REQUIRE(static_cast<int>(grants.size()) == n);
   return grants;
@@ -103,6 +96,7 @@ TEST_CASE("two reapers at once return every expired task exactly once", "[reaper
   CHECK(count(f.queue, "select count(*) from tasks where state = 'queued'") == n);
   CHECK(count(f.queue, "select count(*) from events where kind = 'lease_expired'") == n);
   CHECK(count(f.queue, "select count(*) from claims where outcome = 'expired'") == n);
+  CHECK(check_invariants(f.queue.connection()).empty());
 }
 
 TEST_CASE("a reaper racing heartbeats and claims: no task has two live claims and no live "
@@ -166,4 +160,8 @@ TEST_CASE("a reaper racing heartbeats and claims: no task has two live claims an
       CHECK(row[1].as<std::int64_t>() > g.token);  // taken over with a higher token
     }
   }
+  tx.commit();
+  auto problems = check_invariants(f.queue.connection());
+  for (const auto& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
 }

@@ -50,6 +50,19 @@ std::int64_t queue_fixture::add(const nlohmann::json& fields) {
   return added->id;
 }
 
+void queue_fixture::add_many(int n, const std::optional<std::string>& now) {
+  pqxx::work tx(queue.connection());
+  tx.exec_params(
+      "with clock as (select coalesce($2::timestamptz, now()) as now), "
+      "added as (insert into tasks (title, body, repo_id, created_at, updated_at, run_after) "
+      "  select 'task ' || g, '', (select id from repos where name = 'demo'), clock.now, "
+      "         clock.now, clock.now from generate_series(1, $1) g, clock returning id) "
+      "insert into events (task_id, at, kind, actor, to_state) "
+      "select id, clock.now, 'added', 'test', 'queued' from added, clock",
+      n, now);
+  tx.commit();
+}
+
 claim_grant queue_fixture::claim_one(const agent_identity& agent, int lease_s) {
   auto grants = queue.claim(agent, {}, lease_s);
   if (grants.size() != 1)

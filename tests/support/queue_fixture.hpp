@@ -3,6 +3,7 @@
 // store whose clock the test moves (T0 is pinned; at(s) is T0 + s seconds).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,9 @@ struct queue_fixture {
   // A task with the given overrides of new_task's defaults, added at the
   // current clock; answers its id.
   std::int64_t add(const nlohmann::json& fields = {});
+  // n queued tasks added in one statement (with their 'added' events), at
+  // the pinned clock or, with no clock pinned, now.
+  void add_many(int n, const std::optional<std::string>& now);
   // The one task a claim by `agent` gets, or fails the test.
   claim_grant claim_one(const agent_identity& agent, int lease_s = 60);
   // Everything the database holds about a task, to compare before and after
