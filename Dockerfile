@@ -20,7 +20,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libpqxx-6.4 libgit2-1.5 libspdlog1.10 libmbedcrypto7 libboost-system1.74.0 \
-      ca-certificates git bash \
+      ca-certificates git bash jq \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 agentq \
  && mkdir -p /srv/git && chown agentq:agentq /srv/git

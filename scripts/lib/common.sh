@@ -3,7 +3,7 @@
 # Debian packages agentq builds and runs with.
 AGENTQ_PACKAGES=(g++ cmake make pkg-config ccache git
   libpqxx-dev libboost-dev libboost-system-dev nlohmann-json3-dev
-  libgit2-dev libspdlog-dev catch2 postgresql)
+  libgit2-dev libspdlog-dev catch2 postgresql jq)
 # Only the tests need these: docker-compose validates compose.yaml.
 AGENTQ_TEST_PACKAGES=(docker-compose)
 
