@@ -9,6 +9,33 @@
 // feedback. After a crash, run_once() finds pending merges and reconciles
 // them: if the base branch already contains the commit the task becomes done,
 // otherwise the merge is made. Each approved submission lands exactly once.
+//
+// The lock: pg_advisory_xact_lock(7420002, repo_id) (sql/queries/
+// repos_merge_lock.sql), taken on a connection of land()'s own in an open
+// transaction and held until the outcome is recorded. PostgreSQL releases it
+// if the process dies. An advisory lock, not a row lock on repos: approvals
+// insert into merges, whose foreign key takes FOR KEY SHARE on the repos row,
+// and must not wait for a merge in progress.
+//
+// Why it is crash safe: the push and the record are two steps, so a process
+// can die between them. Then the merge stays pending and run_once() (every
+// `interval` once start()ed, for merges older than reconcile_after_s) lands
+// it again: it finds the commit already on the base branch and records the
+// commit that brought it in, instead of merging a second time.
+//
+// Fault injection (tests only, see git/fault.hpp):
+//   AGENTQ_FAULT=merger.after_push  land() exits the process with status 137
+//                                   right after a successful push, before the
+//                                   merge is recorded.
+//
+// Threads: land() and run_once() open their own connections and may be
+// called from any number of threads at once.
+//
+// Options (merger_config):
+//   cache_dir          .agentq/server-git  the bare mirrors (one per repository)
+//   interval           5 s                 how often start()'s loop looks for orphans
+//   reconcile_after_s  30                  a pending merge this old is orphaned
+//   author_name/email  agentq <agentq@localhost>  author of merge commits
 
 #include <chrono>
 #include <condition_variable>
@@ -21,7 +48,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "git/repo_gateway.hpp"
+
 namespace agentq {
+
+struct merge_job;
+class store;
 
 struct merger_config {
   std::filesystem::path cache_dir = ".agentq/server-git";  // mirrors live here
@@ -34,7 +66,7 @@ struct merger_config {
 struct merge_result {
   enum class kind { merged, conflict };
   kind outcome = kind::merged;
-  std::string merge_commit;  // merged: the base branch's new tip
+  std::string merge_commit;  // merged: the base commit that brought the submission in
   std::string detail;        // conflict: what conflicted, for the worker
   nlohmann::json task;       // the task after the merge
 };
@@ -56,11 +88,18 @@ class merger {
   void start();  // run_once() every interval on a thread of its own
   void stop();
 
+  git::repo_gateway& gateway() { return m_gateway; }
+
  private:
   void loop();
+  merge_result land_locked(store& db, const merge_job& job);
+  merge_result finish_merged(store& db, const merge_job& job, const std::string& merge_commit,
+                             const char* how);
+  merge_result finish_conflict(store& db, const merge_job& job, const std::string& detail);
 
   std::string m_database_url;
   merger_config m_config;
+  git::repo_gateway m_gateway;
   std::mutex m_mutex;
   std::condition_variable m_wake;
   bool m_stopping = false;

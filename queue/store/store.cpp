@@ -119,6 +119,7 @@ outcome<json> store::get_task(std::int64_t id) {
 outcome<state_change> store::cancel(std::int64_t id, const std::string& actor,
                                     const std::optional<std::string>& reason) {
   pqxx::work tx(m_conn);
+  run(tx, sql::tasks_lock, id);
   auto rows = run(tx, sql::tasks_cancel, id, actor, reason, m_now);
   if (rows.empty()) {
     auto current = run(tx, sql::tasks_state, id);
@@ -138,6 +139,7 @@ outcome<state_change> store::cancel(std::int64_t id, const std::string& actor,
 outcome<state_change> store::requeue(std::int64_t id, const std::string& actor,
                                      const std::optional<std::string>& note) {
   pqxx::work tx(m_conn);
+  run(tx, sql::tasks_lock, id);
   auto rows = run(tx, sql::tasks_requeue, id, actor, note, m_now);
   if (rows.empty()) {
     auto current = run(tx, sql::tasks_state, id);
@@ -295,6 +297,7 @@ outcome<std::int64_t> store::approve(std::int64_t task_id, const review_request&
 outcome<std::int64_t> store::approve_as_human(std::int64_t task_id, const std::string& person,
                                               const std::optional<std::string>& note) {
   pqxx::work tx(m_conn);
+  run(tx, sql::tasks_lock, task_id);
   auto rows = run(tx, sql::tasks_override_approve, task_id, person, note, m_now);
   if (rows.empty()) {
     auto current = run(tx, sql::tasks_state, task_id);

@@ -6,11 +6,13 @@
 with clock as (select coalesce($4::timestamptz, now()) as now),
 held as (
     select t.id, t.state, t.claim_token from tasks t
-    where t.id = (select task_id from merges where id = $1) for update
+    where t.id = (select task_id from merges where id = $1)
+      and t.state in ('reviewing', 'needs_human')  -- never revive a final task
+    for update
 ),
 merged as (
     update merges m set status = 'merged', merge_commit = $2, finished_at = clock.now
-    from clock where m.id = $1 and m.status = 'pending'
+    from held h, clock where m.id = $1 and m.status = 'pending' and h.id = m.task_id
     returning m.task_id, m.commit
 ),
 done as (

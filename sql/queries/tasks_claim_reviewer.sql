@@ -4,17 +4,37 @@
 -- $1 agent_id, $2 agent name, $3 queues text[] (null: every queue), $4 limit,
 -- $5 lease_s, $6 now (null: the database's clock)
 with clock as (select coalesce($6::timestamptz, now()) as now),
-candidates as (
-    select t.id, t.state as from_state, t.claim_token as old_token
-    from tasks t, clock
-    where ($3::text[] is null or t.queue = any($3::text[]))
-      and (t.state = 'awaiting_review'
-           or (t.state = 'reviewing' and t.lease_expires_at <= clock.now))
+-- Two searches, each walking an index in claim order (0002's partial index
+-- for awaiting_review rows, tasks_held_by_lease for expired ones) and locking
+-- what it may take; the best `limit` of both are claimed. A row locked but not
+-- taken is free again at commit.
+waiting_candidates as (
+    select t.id, t.priority, t.state as from_state, t.claim_token as old_token
+    from tasks t
+    where t.state = 'awaiting_review'
+      and ($3::text[] is null or t.queue = any($3::text[]))
       and not exists (select 1 from claims w
                       where w.task_id = t.id and w.agent_id = $1 and w.role = 'worker')
     order by t.priority desc, t.id
     limit $4
     for update of t skip locked
+),
+expired_candidates as (
+    select t.id, t.priority, t.state as from_state, t.claim_token as old_token
+    from tasks t, clock
+    where t.state = 'reviewing' and t.lease_expires_at <= clock.now
+      and ($3::text[] is null or t.queue = any($3::text[]))
+      and not exists (select 1 from claims w
+                      where w.task_id = t.id and w.agent_id = $1 and w.role = 'worker')
+    order by t.lease_expires_at
+    limit $4
+    for update of t skip locked
+),
+candidates as (
+    select * from (select * from waiting_candidates
+                   union all select * from expired_candidates) c
+    order by c.priority desc, c.id
+    limit $4
 ),
 expired_claims as (
     update claims c set ended_at = clock.now, outcome = 'expired'

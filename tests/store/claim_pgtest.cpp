@@ -178,5 +178,5 @@ TEST_CASE("a claim plan uses the partial indexes, not a scan of finished tasks",
     plan += std::string(row[0].c_str()) + "\n";
   INFO(plan);
   CHECK(plan.find("Seq Scan") == std::string::npos);
-  CHECK(plan.find("tasks_claimable_worker") != std::string::npos);
+  CHECK(plan.find("tasks_claim_order_worker") != std::string::npos);
 }

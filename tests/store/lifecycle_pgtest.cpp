@@ -91,7 +91,7 @@ TEST_CASE("a released task waits out its backoff, then fails when attempts are u
   CHECK(events.back()["detail"]["reason"] == "still failing");
 }
 
-TEST_CASE("a release without retry fails the task; a reviewer's release returns it for review",
+TEST_CASE("a release without retry fails the task, a reviewer's release returns it for review",
           "[lifecycle]") {
   queue_fixture f;
   auto give_up = f.add();

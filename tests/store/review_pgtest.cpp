@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include <thread>
+
+#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -188,4 +191,44 @@ TEST_CASE("a person approves a needs_human task over the reviewer: merged, and l
   CHECK(events[events.size() - 2]["kind"] == "override_approved");
   CHECK(events.back()["from_state"] == "needs_human");
   CHECK(events.back()["to_state"] == "done");
+}
+
+TEST_CASE("cancels racing approvals: a task is either cancelled with no merge, or merged",
+          "[review][merge][concurrency]") {
+  queue_fixture f;
+  constexpr int n = 40;
+  std::vector<std::pair<std::int64_t, std::int64_t>> reviews;  // task, reviewer token
+  for (int i = 0; i < n; ++i) {
+    auto id = f.add();
+    reviews.emplace_back(id, f.to_review(id, f.worker1, f.reviewer1).token);
+  }
+  std::vector<std::int64_t> merges;
+  std::thread approver([&] {
+    store own(f.db.url());
+    own.set_clock(at(1));
+    for (const auto& [id, token] : reviews)
+      if (auto merge = own.approve(id, {token, verdict::approve, ""}, f.reviewer1)) {
+        merges.push_back(*merge);
+      }
+  });
+  std::thread canceller([&] {
+    store own(f.db.url());
+    own.set_clock(at(1));
+    for (auto it = reviews.rbegin(); it != reviews.rend(); ++it) own.cancel(it->first, "admin", "race");
+  });
+  approver.join();
+  canceller.join();
+  for (auto merge : merges) f.queue.finish_merge_merged(merge, std::string(40, '5'), "merger");
+
+  int done = 0, cancelled = 0;
+  for (const auto& [id, token] : reviews) {
+    auto state = f.state(id);
+    done += state == "done";
+    cancelled += state == "cancelled";
+  }
+  CHECK(done + cancelled == n);
+  CHECK(done == static_cast<int>(merges.size()));
+  auto problems = check_invariants(f.queue.connection());
+  for (const auto& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
 }

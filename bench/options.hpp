@@ -1,0 +1,32 @@
+#pragma once
+// agentq-bench's command line. Every size and duration is a flag, so a slow
+// machine can shrink the run and a fast one can lengthen it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace agentq::bench {
+
+struct options {
+  std::string database_url;  // a role that may CREATE DATABASE
+  std::string pgbench;       // the floor's program
+  std::string agentq;        // `agentq serve`, for the HTTP rows
+  std::vector<int> clients{1, 4, 16};
+  std::vector<int> batches{8, 32};
+  std::vector<std::string> floor_modes{"prepared", "extended"};
+  std::vector<std::string> only;  // empty: every kind of row
+  int duration_s = 5;
+  int tasks = 20000;               // queued tasks preloaded for each row
+  int finished_tasks = 1000000;    // the index row's finished tasks; 0 skips it
+  int lease_s = 300;
+  std::optional<std::string> json_path;
+  bool print_floor_script = false;  // print the pgbench script and exit
+
+  bool wants(const std::string& kind) const;
+};
+
+// Parses argv; prints --help or an error and exits when it must.
+options parse_options(int argc, char** argv);
+
+}  // namespace agentq::bench

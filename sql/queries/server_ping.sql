@@ -1,0 +1,2 @@
+-- The notifier's liveness probe on its LISTEN connection.
+select 1
