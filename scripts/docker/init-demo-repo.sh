@@ -18,9 +18,9 @@ if [ ! -d "$repo" ]; then
 fi
 export AGENTQ_TOKEN=$AGENTQ_ADMIN_TOKEN
 until agentq repo list >/dev/null 2>&1; do echo "waiting for the server" >&2; sleep 2; done
-agentq repo add demo --url "$repo" --base-branch main 2>/dev/null || true
+agentq repo add demo "$repo" --base-branch main 2>/dev/null || true
 for i in $(seq 1 6); do
-  agentq task add --repo demo --title "demo task $i" --body "create src/file-$i.txt" \
+  agentq task add "demo task $i" --repo demo --body "create src/file-$i.txt demo $i" \
     --idempotency-key "compose-demo-$i" >/dev/null
 done
 echo "demo repository and tasks are ready"
