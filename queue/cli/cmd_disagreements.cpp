@@ -1,0 +1,98 @@
+// agentq disagreements list|show|resolve
+#include <iostream>
+
+#include "cli.hpp"
+
+namespace agentq::cli {
+namespace {
+
+using json = nlohmann::json;
+
+const char* usage = R"(Usage: agentq disagreements COMMAND [ARGS]
+
+Every rejection (and every human override) is kept with both sides' words.
+People read them and judge who was right; entries are never edited.
+
+  list [--status open|resolved|all] [--json]
+                 a table: id, task, round, worker, reviewer, first line of each side
+  show ID [--json]
+                 both sides in full
+  resolve ID --decision reviewer_right|worker_right|spec_unclear --note TEXT
+                 record the judgement (who and when are kept)
+)";
+
+void show_entry(const json& d) {
+  std::cout << "disagreement " << cell(d["id"]) << " [" << cell(d["status"]) << "]  task "
+            << cell(d["task_id"]) << ": " << cell(d["task_title"]) << "\n"
+            << "  round " << cell(d["round"]) << ", commit " << cell(d["commit"]) << ", "
+            << cell(d["created_at"]) << "\n\n"
+            << "worker " << cell(d["worker"]) << " said:\n"
+            << cell(d["worker_summary"]) << "\n\n"
+            << "reviewer " << cell(d["reviewer"]) << " said:\n"
+            << cell(d["reasons"]) << "\n";
+  if (d.contains("resolution") && d["resolution"].is_object()) {
+    const json& r = d["resolution"];
+    std::cout << "\nresolved " << cell(r["decision"]) << " by " << cell(r["by"]) << " at "
+              << cell(r["at"]) << ":\n"
+              << cell(r["note"]) << "\n";
+  }
+}
+
+}  // namespace
+
+int run_disagreements(const connection_options& conn, const std::vector<std::string>& args) {
+  arg_list a(args, {"status", "decision", "note"}, {"json", "help"});
+  if (a.flag("help") || a.positionals().empty()) {
+    std::cout << usage;
+    return a.flag("help") ? exit_ok : exit_usage;
+  }
+  const std::string& verb = a.positionals()[0];
+  if (verb == "list") {
+    a.expect_positionals(1);
+    const std::string status = a.value("status").value_or("open");
+    auto answer = call(conn, "GET", "/v1/disagreements?status=" + url_encode(status));
+    if (a.flag("json")) {
+      std::cout << answer.dump() << "\n";
+      return exit_ok;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& d : answer["disagreements"])
+      rows.push_back({cell(d["id"]), cell(d["task_id"]) + " " + cell(d["task_title"]),
+                      cell(d["round"]), cell(d["worker"]), cell(d["reviewer"]),
+                      first_line(cell(d["worker_summary"])), first_line(cell(d["reasons"]))});
+    if (rows.empty())
+      std::cout << "no " << (status == "all" ? "" : status + " ") << "disagreements\n";
+    else
+      print_table({"ID", "TASK", "ROUND", "WORKER", "REVIEWER", "WORKER SAID", "REVIEWER SAID"},
+                  rows, 40);
+    return exit_ok;
+  }
+  if (verb == "show") {
+    a.expect_positionals(2);
+    const int id = parse_int(a.positional(1, "ID"), "ID");
+    auto answer = call(conn, "GET", "/v1/disagreements/" + std::to_string(id));
+    if (a.flag("json"))
+      std::cout << answer.dump(2) << "\n";
+    else
+      show_entry(answer["disagreement"]);
+    return exit_ok;
+  }
+  if (verb == "resolve") {
+    a.expect_positionals(2);
+    const int id = parse_int(a.positional(1, "ID"), "ID");
+    auto decision = a.value("decision");
+    if (!decision) usage_error("--decision reviewer_right|worker_right|spec_unclear is required");
+    auto note = a.value("note");
+    if (!note) usage_error("--note TEXT is required: say why");
+    auto answer = call(conn, "POST", "/v1/disagreements/" + std::to_string(id) + "/resolve",
+                       {{"decision", *decision}, {"note", *note}});
+    if (a.flag("json"))
+      std::cout << answer.dump() << "\n";
+    else
+      std::cout << "disagreement " << id << " resolved: " << *decision << "\n";
+    return exit_ok;
+  }
+  usage_error("unknown command 'disagreements " + verb + "'; see agentq disagreements --help");
+}
+
+}  // namespace agentq::cli

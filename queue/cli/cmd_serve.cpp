@@ -1,0 +1,124 @@
+// agentq serve, agentq migrate: the two commands that talk to the database.
+#include <cstdlib>
+#include <iostream>
+
+#include <pqxx/connection>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli.hpp"
+#include "http/server.hpp"
+#include "store/migrator.hpp"
+
+namespace agentq::cli {
+namespace {
+
+const char* serve_usage = R"(Usage: agentq serve [OPTIONS]
+
+Runs the HTTP API of CONTRACT.md §5 until SIGTERM or SIGINT (then it stops
+accepting, answers waiting long-polls with 204 and finishes what is in flight).
+Prints "listening on HOST:PORT" on stdout once it accepts connections; logs go
+to stderr.
+
+Options (environment variable defaults in brackets):
+  --database-url URL      libpq connection string or URI [AGENTQ_DATABASE_URL,
+                          postgresql:///agentq]
+  --listen HOST:PORT      address to listen on; port 0 picks a free one
+                          [AGENTQ_LISTEN, 127.0.0.1:7420]
+  --admin-token TOKEN     bootstrap admin secret [AGENTQ_ADMIN_TOKEN; none: only
+                          agents with the admin role can administer]
+  --lease-s N             lease of a claim that names none (5..3600) [300]
+  --db-pool N             database connections serving requests [8]
+  --retry-backoff-s N     backoff of a released task: N, 2N, 4N ... seconds [5]
+  --git-cache DIR         bare mirrors for submit checks and merges
+                          [.agentq/server-git]; one per server process
+  --help                  this text
+)";
+
+const char* migrate_usage = R"(Usage: agentq migrate [--database-url URL]
+
+Applies the migrations in sql/migrations that the database lacks, in one
+transaction under an advisory lock (concurrent runs take turns).
+
+  --database-url URL  libpq connection string or URI [AGENTQ_DATABASE_URL,
+                      postgresql:///agentq]
+)";
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
+void setup_logging() {
+  auto logger = spdlog::stderr_color_mt("agentq");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+}
+
+}  // namespace
+
+int run_serve(const std::vector<std::string>& args) {
+  arg_list list(args,
+                {"database-url", "listen", "admin-token", "lease-s", "db-pool", "retry-backoff-s",
+                 "git-cache"},
+                {"help"});
+  if (list.flag("help")) {
+    std::cout << serve_usage;
+    return exit_ok;
+  }
+  list.expect_positionals(0);
+  server_config config;
+  config.database_url = list.value("database-url").value_or(
+      env_or("AGENTQ_DATABASE_URL", "postgresql:///agentq"));
+  config.listen = list.value("listen").value_or(env_or("AGENTQ_LISTEN", "127.0.0.1:7420"));
+  if (auto token = list.value("admin-token").value_or(env_or("AGENTQ_ADMIN_TOKEN", ""));
+      !token.empty()) {
+    config.admin_token = token;
+  }
+  if (auto v = list.value("lease-s")) {
+    config.lease_s = parse_int(*v, "--lease-s");
+    if (config.lease_s < 5 || config.lease_s > 3600) usage_error("--lease-s must be 5..3600");
+  }
+  if (auto v = list.value("db-pool")) {
+    config.db_pool = parse_int(*v, "--db-pool");
+    if (config.db_pool < 1 || config.db_pool > 256) usage_error("--db-pool must be 1..256");
+  }
+  if (auto v = list.value("retry-backoff-s")) {
+    config.retry_backoff_s = parse_int(*v, "--retry-backoff-s");
+    if (config.retry_backoff_s < 0 || config.retry_backoff_s > 3600)
+      usage_error("--retry-backoff-s must be 0..3600");
+  }
+  if (auto v = list.value("git-cache")) config.git_cache = *v;
+  setup_logging();
+  if (config.admin_token && config.admin_token->size() < 16)
+    spdlog::warn("event=weak_admin_token length={} hint=\"use 16 or more random characters, "
+                 "e.g. openssl rand -hex 32\"",
+                 config.admin_token->size());
+  try {
+    return run_server(config);
+  } catch (const std::invalid_argument& e) {
+    usage_error(e.what());
+  }
+}
+
+int run_migrate(const std::vector<std::string>& args) {
+  arg_list list(args, {"database-url"}, {"help"});
+  if (list.flag("help")) {
+    std::cout << migrate_usage;
+    return exit_ok;
+  }
+  list.expect_positionals(0);
+  const std::string url = list.value("database-url").value_or(
+      env_or("AGENTQ_DATABASE_URL", "postgresql:///agentq"));
+  try {
+    pqxx::connection conn(url);
+    auto report = migrate(conn);
+    for (const auto& name : report.applied) std::cout << "applied " << name << "\n";
+    std::cout << "schema at version " << report.version << "\n";
+    return exit_ok;
+  } catch (const std::exception& e) {
+    throw cli_exit(exit_refused, std::string("migrate failed: ") + e.what());
+  }
+}
+
+}  // namespace agentq::cli

@@ -1,0 +1,89 @@
+#include "http/db_pool.hpp"
+
+#include <pqxx/except>
+#include <spdlog/spdlog.h>
+
+namespace agentq {
+
+store& db_slot::get() {
+  if (m_store) return *m_store;
+  const auto now = std::chrono::steady_clock::now();
+  if (m_failed && now - m_failed_at < m_reconnect_pause)
+    throw pqxx::broken_connection("the database was unreachable moments ago");
+  try {
+    m_store = std::make_unique<store>(m_url);
+  } catch (const pqxx::failure& e) {
+    if (!m_failed) spdlog::warn("event=db_connect_failed error=\"{}\"", e.what());
+    m_failed = true;
+    m_failed_at = now;
+    throw pqxx::broken_connection(e.what());
+  }
+  if (m_failed) spdlog::info("event=db_reconnected");
+  m_failed = false;
+  return *m_store;
+}
+
+void db_slot::drop() {
+  // Only a live connection counts as a new failure: dropping after a refused
+  // reconnect must not push the next attempt further away.
+  if (!m_store) return;
+  m_store.reset();
+  m_failed = true;
+  m_failed_at = std::chrono::steady_clock::now();
+}
+
+db_pool::db_pool(std::string database_url, int size, std::chrono::milliseconds reconnect_pause)
+    : m_url(std::move(database_url)), m_reconnect_pause(reconnect_pause) {
+  for (int i = 0; i < size; ++i) m_threads.emplace_back([this, i] { run(i); });
+}
+
+db_pool::~db_pool() { stop(); }
+
+void db_pool::post(job work) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_stopping) return;
+    m_jobs.push_back(std::move(work));
+  }
+  m_wake.notify_one();
+}
+
+std::size_t db_pool::queued() const {
+  std::lock_guard lock(m_mutex);
+  return m_jobs.size();
+}
+
+void db_pool::stop() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_wake.notify_all();
+  for (auto& t : m_threads)
+    if (t.joinable()) t.join();
+}
+
+void db_pool::run(int) {
+  db_slot slot(m_url, m_reconnect_pause);
+  while (true) {
+    job work;
+    {
+      std::unique_lock lock(m_mutex);
+      m_wake.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
+      if (m_jobs.empty()) return;  // stopping, and nothing left
+      work = std::move(m_jobs.front());
+      m_jobs.pop_front();
+    }
+    try {
+      work(slot);
+    } catch (const pqxx::failure& e) {
+      // Jobs answer their caller themselves; this is the backstop.
+      spdlog::warn("event=db_job_failed error=\"{}\"", e.what());
+      slot.drop();
+    } catch (const std::exception& e) {
+      spdlog::error("event=db_job_failed error=\"{}\"", e.what());
+    }
+  }
+}
+
+}  // namespace agentq

@@ -1,0 +1,117 @@
+#pragma once
+// The pure request handler of `agentq serve`: a request in, a response out.
+// Routing, authentication, role checks, validation (agentq::parse_* of
+// core/requests.hpp), the calls into the store and the mapping of refusals to
+// the contract's {"error": {"code", "message"}} bodies all live here; no
+// socket, no Beast, no threads. The listener (listener.cpp) moves bytes, the
+// claim waiters park long-polls, and tests call handle() directly.
+//
+// A long-poll claim that found nothing answers `park`: the caller parks the
+// claim and retries it with claim_now() when a task may have come.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/backoff.hpp"
+#include "core/refusal.hpp"
+#include "store/store.hpp"
+
+namespace agentq {
+namespace git {
+class repo_gateway;
+}
+class merger;
+class server_metrics;
+
+inline constexpr std::size_t max_body_bytes = 1024 * 1024;  // larger: 413
+
+struct http_request {
+  std::string method;         // "GET", "POST", "DELETE", ...
+  std::string target;         // path and query: "/v1/tasks?state=queued"
+  std::string authorization;  // the Authorization header's value, or ""
+  std::string body;
+  bool body_too_large = false;  // the transport stopped reading at max_body_bytes
+};
+
+struct http_reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Retry-After
+};
+
+// A claim to retry later: who asked, for what, until when.
+struct parked_claim {
+  agent_identity agent;
+  std::vector<std::string> queues;
+  int lease_s = 300;
+  int wait_s = 0;
+};
+
+struct handler_result {
+  http_reply reply;
+  std::string route;                 // the route's pattern, for logs and metrics
+  std::optional<parked_claim> park;  // set: nothing yet; park the claim
+  bool database_failed = false;      // the store's connection failed: drop it
+};
+
+struct handler_config {
+  std::optional<std::string> admin_token;  // AGENTQ_ADMIN_TOKEN; none: admin API off
+  int default_lease_s = 300;               // agentq serve --lease-s
+  backoff_policy backoff;                  // agentq serve --retry-backoff-s
+  int retry_after_s = 2;                   // Retry-After of a 503
+};
+
+// What the handler calls besides the store. Null members are absent.
+struct handler_services {
+  git::repo_gateway* gateway = nullptr;  // submit: is the commit the branch's tip?
+  agentq::merger* merger = nullptr;      // approve: land the merge
+  server_metrics* metrics = nullptr;     // counters; /metrics
+  // /metrics: the open long-polls right now.
+  std::function<std::size_t()> open_long_polls;
+};
+
+class request_handler {
+ public:
+  explicit request_handler(handler_config config, handler_services services = {});
+
+  // The store is asked for only when the route needs the database, so
+  // /healthz and unknown routes answer without one. get_store may throw (no
+  // connection): the answer is then 503 unavailable.
+  handler_result handle(const http_request& request, const std::function<store&()>& get_store);
+  handler_result handle(const http_request& request, store& db) {
+    return handle(request, [&]() -> store& { return db; });
+  }
+
+  // Whether handle() would ask for the store at all (false: answer inline).
+  static bool needs_database(const http_request& request);
+
+  // The route's pattern ("POST /v1/tasks/{id}/submit", "GET unknown").
+  static std::string route_of(const std::string& method, const std::string& target);
+
+  // Retries a parked claim: the claim answer, or nullopt when nothing came.
+  // Throws what the store throws (pqxx failures).
+  std::optional<http_reply> claim_now(const parked_claim& claim, store& db);
+
+  // The answer that ends a long-poll without a task.
+  static http_reply no_content();
+  http_reply unavailable(const std::string& message) const;
+  static http_reply error(const refusal& why);
+
+  const handler_config& config() const { return m_config; }
+
+ private:
+  struct context;
+  handler_result dispatch(context& ctx);
+
+  handler_config m_config;
+  handler_services m_services;
+};
+
+}  // namespace agentq

@@ -1,0 +1,180 @@
+#include "http/server.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "http/claim_waiters.hpp"
+#include "http/db_pool.hpp"
+#include "http/handler.hpp"
+#include "http/listener.hpp"
+#include "http/metrics.hpp"
+#include "http/notifier.hpp"
+#include "services/reaper.hpp"
+
+#ifdef AGENTQ_HAVE_GIT
+#include "git/repo_gateway.hpp"
+#include "services/merger.hpp"
+#endif
+
+namespace agentq {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size())
+    throw std::invalid_argument("listen address must be host:port (got '" + listen + "')");
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string port_text = listen.substr(colon + 1);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(port_text, &used);
+    if (used != port_text.size()) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535)
+    throw std::invalid_argument("listen port must be 0..65535 (got '" + port_text + "')");
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+std::string path_of(const std::string& route) { return route.substr(route.find(' ') + 1); }
+
+}  // namespace
+
+int run_server(const server_config& config) {
+  // Signals go to one thread that sigwait()s; every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto [host, port] = split_listen(config.listen);
+
+  // A database host that does not answer must not hold a request for the
+  // kernel's TCP timeout: libpq reads this default (the URL may override it).
+  setenv("PGCONNECT_TIMEOUT", "5", 0);
+
+  // Each waiting long-poll is an open socket: allow as many as the hard
+  // limit does, not the soft default (often 1024).
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
+  server_metrics metrics;
+  db_pool pool(config.database_url, std::max(1, config.db_pool));
+
+#ifdef AGENTQ_HAVE_GIT
+  merger_config merge_config;
+  merge_config.cache_dir = config.git_cache;
+  merger landing(config.database_url, merge_config);
+#endif
+
+  claim_waiters* waiters_ptr = nullptr;
+  handler_services services;
+  services.metrics = &metrics;
+  services.open_long_polls = [&] { return waiters_ptr ? waiters_ptr->size() : 0; };
+#ifdef AGENTQ_HAVE_GIT
+  services.gateway = &landing.gateway();  // one mirror cache per process
+  services.merger = &landing;
+#endif
+  handler_config handler_conf;
+  handler_conf.admin_token = config.admin_token;
+  handler_conf.default_lease_s = config.lease_s;
+  handler_conf.backoff.base_s = config.retry_backoff_s;
+  request_handler handler(handler_conf, services);
+
+  claim_waiters waiters(handler, pool);
+  waiters_ptr = &waiters;
+  notifier listen(config.database_url, [&](const std::string& queue) { waiters.notify(queue); },
+                  [&] { waiters.notify_all(); });
+  reaper reap(config.database_url);
+
+  std::atomic<std::uint64_t> next_request_id{1};
+  auto on_request = [&](std::shared_ptr<exchange> ex) {
+    const auto started = clock::now();
+    const auto id = next_request_id++;
+    const auto& request = ex->request();
+    const std::string route = request_handler::route_of(request.method, request.target);
+    // Answers and logs once, whoever answers (the pool, a waiter, shutdown).
+    auto finish = [&metrics, ex, started, id, route](http_reply reply) {
+      const double seconds = std::chrono::duration<double>(clock::now() - started).count();
+      metrics.observe_request(route, reply.status, seconds);
+      spdlog::info("event=request id={} method={} route={} status={} latency_ms={:.1f}", id,
+                   ex->request().method, path_of(route), reply.status, seconds * 1000);
+      ex->respond(std::move(reply));
+    };
+    if (!request_handler::needs_database(request)) {
+      finish(handler.handle(request, []() -> store& {
+                        throw std::logic_error("this route needs no database");
+                      }).reply);
+      return;
+    }
+    const auto generation = waiters.generation();
+    pool.post([&handler, &waiters, ex, finish, generation](db_slot& slot) {
+      auto result = handler.handle(ex->request(), [&]() -> store& { return slot.get(); });
+      if (result.database_failed) slot.drop();
+      if (!result.park) return finish(std::move(result.reply));
+      auto parked = waiters.park(std::move(*result.park), generation, finish);
+      if (parked) ex->on_client_gone([&waiters, parked] { waiters.cancel(parked); });
+    });
+  };
+
+  std::unique_ptr<http_listener> server;
+  try {
+    server = std::make_unique<http_listener>(host, port, on_request);
+  } catch (const std::exception& e) {
+    std::cerr << "agentq serve: " << e.what() << "\n";
+    return 1;
+  }
+
+  waiters.start();
+  listen.start();
+  reap.start();
+#ifdef AGENTQ_HAVE_GIT
+  landing.start();
+#endif
+
+  std::thread signal_thread([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("event=shutdown signal={} in_flight={}", received, server->in_flight());
+    server->stop_accepting();
+    waiters.shutdown();  // parked long-polls answer 204 now
+    const auto give_up = clock::now() + std::chrono::seconds(config.shutdown_grace_s);
+    while (server->in_flight() > 0 && clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    server->stop();
+  });
+
+  spdlog::info("event=listening host={} port={} db_pool={} lease_s={}", host, server->port(),
+               config.db_pool, config.lease_s);
+  std::cout << "listening on " << host << ":" << server->port() << std::endl;
+
+  server->run();
+  signal_thread.join();
+
+#ifdef AGENTQ_HAVE_GIT
+  landing.stop();
+#endif
+  reap.stop();
+  listen.stop();
+  waiters.shutdown();
+  pool.stop();
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace agentq

@@ -1,0 +1,35 @@
+#pragma once
+// `agentq serve`: wires the pieces together and runs until SIGTERM/SIGINT.
+//
+//   listener (Beast, I/O thread) ──request──▶ db_pool (N threads, a store each)
+//        ▲                                      │  request_handler::handle()
+//        └──────────answer (any thread)─────────┤
+//                                               └─ nothing yet, wait_s > 0 ─▶ claim_waiters
+//   notifier (LISTEN agentq_claimable) ─queue─▶ claim_waiters ─drain job─▶ db_pool
+//   reaper, merger: their own threads
+//
+// Shutdown: stop accepting, answer parked long-polls with 204, let in-flight
+// requests finish (bounded), then stop.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace agentq {
+
+struct server_config {
+  std::string database_url = "postgresql:///agentq";  // AGENTQ_DATABASE_URL
+  std::string listen = "127.0.0.1:7420";               // AGENTQ_LISTEN; port 0: any free
+  std::optional<std::string> admin_token;              // AGENTQ_ADMIN_TOKEN
+  int lease_s = 300;                                   // default claim lease
+  int db_pool = 8;                                     // database connections for requests
+  int retry_backoff_s = 5;                             // base of a released task's backoff
+  std::filesystem::path git_cache = ".agentq/server-git";  // mirrors for checks and merges
+  int shutdown_grace_s = 30;  // longest wait for in-flight requests at shutdown
+};
+
+// Runs the server until SIGTERM or SIGINT; answers the process exit code.
+// Prints "listening on HOST:PORT" on stdout once it accepts connections.
+int run_server(const server_config& config);
+
+}  // namespace agentq

@@ -1,0 +1,40 @@
+#include "store/stats.hpp"
+
+#include <pqxx/pqxx>
+
+#include <agentq/sql.hpp>
+
+#include "core/task_state.hpp"
+
+namespace agentq {
+
+queue_stats read_queue_stats(store& db) {
+  pqxx::read_transaction tx(db.connection());
+  queue_stats stats;
+  for (auto state : {task_state::queued, task_state::working, task_state::awaiting_review,
+                     task_state::reviewing, task_state::done, task_state::failed,
+                     task_state::cancelled, task_state::needs_human})
+    stats.tasks_by_state[std::string(to_string(state))] = 0;
+  for (const auto& row : tx.exec_params(std::string(sql::stats_tasks_by_state)))
+    stats.tasks_by_state[row["state"].c_str()] = row["tasks"].as<std::int64_t>();
+  auto events = tx.exec_params(std::string(sql::stats_event_counts));
+  stats.claims = events[0]["claims"].as<std::int64_t>();
+  stats.lease_expirations = events[0]["lease_expirations"].as<std::int64_t>();
+  return stats;
+}
+
+std::optional<submit_target> read_submit_target(store& db, std::int64_t task_id) {
+  pqxx::read_transaction tx(db.connection());
+  auto rows = tx.exec_params(std::string(sql::server_submit_target), task_id);
+  if (rows.empty()) return std::nullopt;
+  const auto& row = rows[0];
+  submit_target target;
+  if (!row["claim_token"].is_null()) target.claim_token = row["claim_token"].as<std::int64_t>();
+  if (!row["claim_agent_id"].is_null())
+    target.claim_agent_id = row["claim_agent_id"].as<std::int64_t>();
+  target.repo_name = row["repo_name"].c_str();
+  target.repo_url = row["repo_url"].c_str();
+  return target;
+}
+
+}  // namespace agentq

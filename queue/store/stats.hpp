@@ -1,0 +1,33 @@
+#pragma once
+// Read-only queries the server needs besides the store's transitions: the
+// numbers behind /metrics and the submit check's target. Each is one read
+// transaction on the store's connection; none changes anything.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace agentq {
+
+struct queue_stats {
+  std::map<std::string, std::int64_t> tasks_by_state;  // every state, zero when none
+  std::int64_t claims = 0;             // claims ever granted (all servers)
+  std::int64_t lease_expirations = 0;  // leases that ran out (all servers)
+};
+
+queue_stats read_queue_stats(store& db);
+
+// Whose claim a task holds now and where its repository is.
+struct submit_target {
+  std::optional<std::int64_t> claim_token;
+  std::optional<std::int64_t> claim_agent_id;
+  std::string repo_name;
+  std::string repo_url;
+};
+
+std::optional<submit_target> read_submit_target(store& db, std::int64_t task_id);
+
+}  // namespace agentq

@@ -1,0 +1,488 @@
+#include "runner/git_workspace.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <spdlog/spdlog.h>
+
+#include "core/requests.hpp"
+
+namespace agentq::runner {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct libgit2_runtime {
+  libgit2_runtime() { git_libgit2_init(); }
+  ~libgit2_runtime() { git_libgit2_shutdown(); }
+};
+
+void ensure_libgit2() { static libgit2_runtime runtime; }
+
+template <class T, void (*Free)(T*)>
+struct git_deleter {
+  void operator()(T* p) const { Free(p); }
+};
+template <class T, void (*Free)(T*)>
+using git_ptr = std::unique_ptr<T, git_deleter<T, Free>>;
+
+using repo_ptr = git_ptr<git_repository, git_repository_free>;
+using remote_ptr = git_ptr<git_remote, git_remote_free>;
+using ref_ptr = git_ptr<git_reference, git_reference_free>;
+using commit_ptr = git_ptr<git_commit, git_commit_free>;
+using tree_ptr = git_ptr<git_tree, git_tree_free>;
+using index_ptr = git_ptr<git_index, git_index_free>;
+using worktree_ptr = git_ptr<git_worktree, git_worktree_free>;
+using signature_ptr = git_ptr<git_signature, git_signature_free>;
+using diff_ptr = git_ptr<git_diff, git_diff_free>;
+using stats_ptr = git_ptr<git_diff_stats, git_diff_stats_free>;
+using patch_ptr = git_ptr<git_patch, git_patch_free>;
+
+std::string last_error() {
+  const git_error* e = git_error_last();
+  return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+void check(int rc, const std::string& what) {
+  if (rc < 0) throw git_failure(what + ": " + last_error());
+}
+
+std::string oid_hex(const git_oid& oid) {
+  char buf[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(buf, sizeof buf, &oid);
+  return buf;
+}
+
+git_oid parse_oid(const std::string& hex) {
+  git_oid oid;
+  if (hex.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, hex.c_str()) < 0)
+    throw git_failure("'" + hex + "' is not a commit id");
+  return oid;
+}
+
+// Serialises work on one mirror across threads and processes.
+class mirror_lock {
+ public:
+  explicit mirror_lock(const fs::path& mirror) {
+    fs::create_directories(mirror.parent_path());
+    std::string path = mirror.string() + ".lock";
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_fd < 0) throw git_failure("cannot open lock file " + path);
+    while (::flock(m_fd, LOCK_EX) != 0) {
+      if (errno != EINTR) throw git_failure("cannot lock " + path);
+    }
+  }
+  ~mirror_lock() {
+    if (m_fd >= 0) ::close(m_fd);  // closing releases the lock
+  }
+  mirror_lock(const mirror_lock&) = delete;
+  mirror_lock& operator=(const mirror_lock&) = delete;
+
+ private:
+  int m_fd = -1;
+};
+
+// --- credentials: from the environment only, never logged -----------------
+
+struct credential_state {
+  int attempts = 0;
+};
+
+const char* env_or_null(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+}
+
+int provide_credentials(git_credential** out, const char* /*url*/, const char* username_from_url,
+                        unsigned int allowed, void* payload) {
+  auto* state = static_cast<credential_state*>(payload);
+  // libgit2 asks again after a refusal; do not loop on wrong credentials.
+  if (++state->attempts > 3) return GIT_EAUTH;
+  const char* user = env_or_null("AGENTQ_GIT_USERNAME");
+  if (!user) user = username_from_url;
+  if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
+    const char* password = env_or_null("AGENTQ_GIT_PASSWORD");
+    if (password)
+      return git_credential_userpass_plaintext_new(out, user ? user : "x-access-token", password);
+  }
+  if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+    const char* ssh_user = user ? user : "git";
+    if (const char* key = env_or_null("AGENTQ_GIT_SSH_KEY"))
+      return git_credential_ssh_key_new(out, ssh_user, env_or_null("AGENTQ_GIT_SSH_PUBKEY"), key,
+                                        env_or_null("AGENTQ_GIT_SSH_PASSPHRASE"));
+    return git_credential_ssh_key_from_agent(out, ssh_user);
+  }
+  if (allowed & GIT_CREDENTIAL_USERNAME)
+    return git_credential_username_new(out, user ? user : "git");
+  return GIT_PASSTHROUGH;
+}
+
+// --- mirror ---------------------------------------------------------------
+
+fs::path mirror_path(const fs::path& workdir, const repo_info& repo) {
+  return workdir / "mirrors" / (repo.name + ".git");
+}
+
+repo_ptr open_mirror(const fs::path& path) {
+  git_repository* raw = nullptr;
+  if (fs::exists(path / "HEAD")) {
+    check(git_repository_open_bare(&raw, path.c_str()), "cannot open mirror " + path.string());
+  } else {
+    fs::create_directories(path.parent_path());
+    check(git_repository_init(&raw, path.c_str(), 1), "cannot create mirror " + path.string());
+  }
+  repo_ptr repo(raw);
+  // Work trees share the mirror's info/exclude: the runner's own files under
+  // .agentq/ never show up as changes (for the agent's `git status` too).
+  fs::path exclude = path / "info" / "exclude";
+  fs::create_directories(exclude.parent_path());
+  std::string text;
+  {
+    std::ifstream in(exclude);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  if (text.find("/.agentq/") == std::string::npos) {
+    std::ofstream outf(exclude, std::ios::app);
+    outf << "\n# agentq runner files\n/.agentq/\n";
+  }
+  return repo;
+}
+
+void fetch(git_repository* repo, const repo_info& info, const std::vector<std::string>& refspecs) {
+  git_remote* raw = nullptr;
+  check(git_remote_create_anonymous(&raw, repo, info.url.c_str()),
+        "cannot use repository URL of '" + info.name + "'");
+  remote_ptr remote(raw);
+  std::vector<char*> specs;
+  std::vector<std::string> copies = refspecs;
+  for (auto& s : copies) specs.push_back(s.data());
+  git_strarray array{specs.data(), specs.size()};
+  credential_state creds;
+  git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+  opts.callbacks.credentials = provide_credentials;
+  opts.callbacks.payload = &creds;
+  opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  if (git_remote_fetch(remote.get(), &array, &opts, "agentq: fetch") < 0)
+    throw git_unreachable("cannot fetch from repository '" + info.name + "' (" + info.url +
+                          "): " + last_error());
+}
+
+std::optional<git_oid> resolve(git_repository* repo, const std::string& refname) {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, repo, refname.c_str()) < 0) return std::nullopt;
+  return oid;
+}
+
+int skip_runner_files(const char* path, const char* /*matched*/, void* /*payload*/) {
+  std::string_view p(path);
+  return (p == ".agentq" || p.starts_with(".agentq/")) ? 1 : 0;
+}
+
+void drop_worktree(git_repository* mirror, const std::string& name, const fs::path& dir) {
+  git_worktree* raw = nullptr;
+  if (git_worktree_lookup(&raw, mirror, name.c_str()) == 0) {
+    worktree_ptr wt(raw);
+    git_worktree_prune_options opts = GIT_WORKTREE_PRUNE_OPTIONS_INIT;
+    opts.flags = GIT_WORKTREE_PRUNE_VALID | GIT_WORKTREE_PRUNE_LOCKED |
+                 GIT_WORKTREE_PRUNE_WORKING_TREE;
+    git_worktree_prune(wt.get(), &opts);
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+void add_worktree(git_repository* mirror, const std::string& name, const fs::path& dir,
+                  const std::string& branch) {
+  drop_worktree(mirror, name, dir);  // leftovers of a runner that was killed
+  fs::create_directories(dir.parent_path());
+  git_reference* ref_raw = nullptr;
+  check(git_reference_lookup(&ref_raw, mirror, ("refs/heads/" + branch).c_str()),
+        "cannot find branch " + branch);
+  ref_ptr ref(ref_raw);
+  git_worktree_add_options opts = GIT_WORKTREE_ADD_OPTIONS_INIT;
+  opts.ref = ref.get();
+  opts.checkout_options.checkout_strategy = GIT_CHECKOUT_FORCE;
+  git_worktree* wt_raw = nullptr;
+  check(git_worktree_add(&wt_raw, mirror, name.c_str(), dir.c_str(), &opts),
+        "cannot create work tree " + dir.string());
+  worktree_ptr wt(wt_raw);
+}
+
+void create_branch(git_repository* repo, const std::string& name, const git_oid& at, bool force) {
+  git_commit* c_raw = nullptr;
+  check(git_commit_lookup(&c_raw, repo, &at), "cannot find commit " + oid_hex(at));
+  commit_ptr commit(c_raw);
+  git_reference* ref_raw = nullptr;
+  check(git_branch_create(&ref_raw, repo, name.c_str(), commit.get(), force ? 1 : 0),
+        "cannot create branch " + name);
+  ref_ptr ref(ref_raw);
+}
+
+tree_ptr commit_tree(git_repository* repo, const git_oid& commit_id) {
+  git_commit* c_raw = nullptr;
+  check(git_commit_lookup(&c_raw, repo, &commit_id), "cannot find commit " + oid_hex(commit_id));
+  commit_ptr commit(c_raw);
+  git_tree* t_raw = nullptr;
+  check(git_commit_tree(&t_raw, commit.get()), "cannot read the tree of " + oid_hex(commit_id));
+  return tree_ptr(t_raw);
+}
+
+std::string safe_component(const std::string& name) {
+  if (!is_valid_name(name)) throw git_failure("'" + name + "' is not a usable repository name");
+  return name;
+}
+
+}  // namespace
+
+repo_info repo_info::from_json(const json& repo) {
+  repo_info info;
+  info.name = repo.value("name", "");
+  info.url = repo.value("url", "");
+  info.base_branch = repo.value("base_branch", "main");
+  return info;
+}
+
+git_workspace::git_workspace(fs::path workdir) : m_workdir(fs::absolute(std::move(workdir))) {
+  ensure_libgit2();
+}
+
+fs::path git_workspace::task_file(std::int64_t task_id, std::int64_t token) const {
+  return m_workdir / "tasks" / (std::to_string(task_id) + "-" + std::to_string(token) + ".json");
+}
+
+checkout git_workspace::prepare_work(const repo_info& repo, std::int64_t task_id,
+                                     std::int64_t token) {
+  checkout co;
+  co.repo = repo;
+  co.mirror = mirror_path(m_workdir, repo);
+  co.local_branch = claim_branch(task_id, token);
+  co.worktree_name = "w-" + std::to_string(task_id) + "-" + std::to_string(token);
+  co.dir = m_workdir / "checkouts" / safe_component(repo.name) / co.worktree_name;
+  if (!is_valid_branch_name(repo.base_branch))
+    throw git_failure("'" + repo.base_branch + "' is not a valid base branch");
+
+  mirror_lock lock(co.mirror);
+  repo_ptr mirror = open_mirror(co.mirror);
+  const std::string tracking = "refs/remotes/origin/" + repo.base_branch;
+  fetch(mirror.get(), repo, {"+refs/heads/" + repo.base_branch + ":" + tracking});
+  auto base = resolve(mirror.get(), tracking);
+  if (!base)
+    throw git_failure("repository '" + repo.name + "' (" + repo.url + ") has no branch '" +
+                      repo.base_branch + "'");
+  co.base_commit = oid_hex(*base);
+  co.start_commit = co.base_commit;
+  create_branch(mirror.get(), co.local_branch, *base, true);
+  add_worktree(mirror.get(), co.worktree_name, co.dir, co.local_branch);
+  return co;
+}
+
+commit_outcome git_workspace::commit_all(const checkout& co, const std::string& author_name,
+                                         const std::string& author_email,
+                                         const std::string& message) {
+  git_repository* raw = nullptr;
+  check(git_repository_open(&raw, co.dir.c_str()), "cannot open checkout " + co.dir.string());
+  repo_ptr repo(raw);
+
+  git_index* idx_raw = nullptr;
+  check(git_repository_index(&idx_raw, repo.get()), "cannot read the index");
+  index_ptr index(idx_raw);
+  check(git_index_read(index.get(), 1), "cannot read the index");
+  check(git_index_add_all(index.get(), nullptr, GIT_INDEX_ADD_DEFAULT, skip_runner_files, nullptr),
+        "cannot stage new and changed files");
+  check(git_index_update_all(index.get(), nullptr, skip_runner_files, nullptr),
+        "cannot stage deleted files");
+  check(git_index_write(index.get()), "cannot write the index");
+  git_oid tree_id;
+  check(git_index_write_tree(&tree_id, index.get()), "cannot write the tree");
+
+  // The command may have committed (Aider does) or even switched branches:
+  // whatever HEAD is now is where the work continues.
+  git_oid head_id;
+  check(git_reference_name_to_id(&head_id, repo.get(), "HEAD"), "cannot resolve HEAD");
+  tree_ptr head_tree = commit_tree(repo.get(), head_id);
+  if (!git_oid_equal(&tree_id, git_tree_id(head_tree.get()))) {
+    git_signature* sig_raw = nullptr;
+    check(git_signature_now(&sig_raw, author_name.c_str(), author_email.c_str()),
+          "cannot make a signature for '" + author_name + "'");
+    signature_ptr sig(sig_raw);
+    git_tree* t_raw = nullptr;
+    check(git_tree_lookup(&t_raw, repo.get(), &tree_id), "cannot read the new tree");
+    tree_ptr tree(t_raw);
+    git_commit* parent_raw = nullptr;
+    check(git_commit_lookup(&parent_raw, repo.get(), &head_id), "cannot read HEAD");
+    commit_ptr parent(parent_raw);
+    const git_commit* parents[] = {parent.get()};
+    git_oid new_id;
+    check(git_commit_create(&new_id, repo.get(), nullptr, sig.get(), sig.get(), "UTF-8",
+                            message.c_str(), tree.get(), 1, parents),
+          "cannot commit");
+    head_id = new_id;
+  }
+  // The claim's branch is what gets pushed: point it at the result, whatever
+  // branch the command left checked out.
+  git_reference* ref_raw = nullptr;
+  check(git_reference_create(&ref_raw, repo.get(), ("refs/heads/" + co.local_branch).c_str(),
+                             &head_id, 1, "agentq: work of the claim"),
+        "cannot update branch " + co.local_branch);
+  ref_ptr ref(ref_raw);
+
+  tree_ptr final_tree = commit_tree(repo.get(), head_id);
+  git_oid base_id = parse_oid(co.base_commit);
+  tree_ptr base_tree = commit_tree(repo.get(), base_id);
+  commit_outcome out;
+  out.changed = !git_oid_equal(git_tree_id(final_tree.get()), git_tree_id(base_tree.get()));
+  if (out.changed) out.commit = oid_hex(head_id);
+  return out;
+}
+
+void git_workspace::push_branch(const checkout& co) {
+  mirror_lock lock(co.mirror);
+  repo_ptr mirror = open_mirror(co.mirror);
+  git_remote* raw = nullptr;
+  check(git_remote_create_anonymous(&raw, mirror.get(), co.repo.url.c_str()),
+        "cannot use repository URL of '" + co.repo.name + "'");
+  remote_ptr remote(raw);
+  // No '+': never forced. Source and destination are the one claim branch.
+  std::string refname = "refs/heads/" + co.local_branch;
+  std::string spec = refname + ":" + refname;
+  char* specs[] = {spec.data()};
+  git_strarray array{specs, 1};
+
+  struct push_state {
+    credential_state creds;
+    std::string refused;
+  } state;
+  git_push_options opts = GIT_PUSH_OPTIONS_INIT;
+  opts.callbacks.credentials = [](git_credential** out, const char* url, const char* user,
+                                  unsigned int allowed, void* payload) {
+    return provide_credentials(out, url, user, allowed, &static_cast<push_state*>(payload)->creds);
+  };
+  opts.callbacks.push_update_reference = [](const char* ref, const char* status, void* payload) {
+    if (status) static_cast<push_state*>(payload)->refused = std::string(ref) + ": " + status;
+    return 0;
+  };
+  opts.callbacks.payload = &state;
+  if (git_remote_push(remote.get(), &array, &opts) < 0)
+    throw git_unreachable("cannot push " + refname + " to repository '" + co.repo.name + "' (" +
+                          co.repo.url + "): " + last_error());
+  if (!state.refused.empty())
+    throw git_failure("repository '" + co.repo.name + "' refused the push of " + state.refused);
+}
+
+checkout git_workspace::prepare_review(const repo_info& repo, std::int64_t task_id,
+                                       std::int64_t token, const std::string& branch,
+                                       const std::string& commit) {
+  checkout co;
+  co.repo = repo;
+  co.mirror = mirror_path(m_workdir, repo);
+  co.local_branch = "agentq-review/" + std::to_string(task_id) + "/" + std::to_string(token);
+  co.worktree_name = "r-" + std::to_string(task_id) + "-" + std::to_string(token);
+  co.dir = m_workdir / "checkouts" / safe_component(repo.name) / co.worktree_name;
+  if (!is_valid_branch_name(branch)) throw git_failure("'" + branch + "' is not a valid branch");
+  if (!is_valid_branch_name(repo.base_branch))
+    throw git_failure("'" + repo.base_branch + "' is not a valid base branch");
+  git_oid wanted = parse_oid(commit);
+
+  mirror_lock lock(co.mirror);
+  repo_ptr mirror = open_mirror(co.mirror);
+  const std::string base_tracking = "refs/remotes/origin/" + repo.base_branch;
+  const std::string tracking = "refs/remotes/origin/" + branch;
+  fetch(mirror.get(), repo,
+        {"+refs/heads/" + repo.base_branch + ":" + base_tracking,
+         "+refs/heads/" + branch + ":" + tracking});
+  auto tip = resolve(mirror.get(), tracking);
+  if (!tip)
+    throw git_failure("repository '" + repo.name + "' has no branch '" + branch + "'");
+  if (!git_oid_equal(&*tip, &wanted) &&
+      git_graph_descendant_of(mirror.get(), &*tip, &wanted) != 1)
+    throw git_failure("branch '" + branch + "' does not hold the submitted commit " + commit);
+  if (auto base = resolve(mirror.get(), base_tracking)) co.base_commit = oid_hex(*base);
+  co.start_commit = commit;
+  create_branch(mirror.get(), co.local_branch, wanted, true);
+  add_worktree(mirror.get(), co.worktree_name, co.dir, co.local_branch);
+  return co;
+}
+
+json git_workspace::diff_stats(const checkout& co) {
+  repo_ptr mirror;
+  {
+    git_repository* raw = nullptr;
+    check(git_repository_open_bare(&raw, co.mirror.c_str()), "cannot open mirror");
+    mirror.reset(raw);
+  }
+  git_oid commit_id = parse_oid(co.start_commit);
+  git_oid from_id = commit_id;
+  json out = {{"commit", co.start_commit}};
+  if (!co.base_commit.empty()) {
+    git_oid base_id = parse_oid(co.base_commit);
+    git_oid merge_base;
+    if (git_merge_base(&merge_base, mirror.get(), &base_id, &commit_id) == 0) from_id = merge_base;
+  }
+  out["base"] = oid_hex(from_id);
+  tree_ptr from_tree = commit_tree(mirror.get(), from_id);
+  tree_ptr to_tree = commit_tree(mirror.get(), commit_id);
+  git_diff* d_raw = nullptr;
+  check(git_diff_tree_to_tree(&d_raw, mirror.get(), from_tree.get(), to_tree.get(), nullptr),
+        "cannot diff the submission");
+  diff_ptr diff(d_raw);
+  git_diff_find_similar(diff.get(), nullptr);
+  git_diff_stats* s_raw = nullptr;
+  check(git_diff_get_stats(&s_raw, diff.get()), "cannot count the diff");
+  stats_ptr stats(s_raw);
+  out["files_changed"] = git_diff_stats_files_changed(stats.get());
+  out["insertions"] = git_diff_stats_insertions(stats.get());
+  out["deletions"] = git_diff_stats_deletions(stats.get());
+  json files = json::array();
+  const std::size_t n = git_diff_num_deltas(diff.get());
+  for (std::size_t i = 0; i < n && i < 1000; ++i) {
+    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
+    json file = {{"path", delta->new_file.path ? delta->new_file.path : delta->old_file.path},
+                 {"status", std::string(1, git_diff_status_char(delta->status))}};
+    git_patch* p_raw = nullptr;
+    if (git_patch_from_diff(&p_raw, diff.get(), i) == 0 && p_raw) {
+      patch_ptr patch(p_raw);
+      std::size_t context = 0, adds = 0, dels = 0;
+      git_patch_line_stats(&context, &adds, &dels, patch.get());
+      file["insertions"] = adds;
+      file["deletions"] = dels;
+    }
+    files.push_back(std::move(file));
+  }
+  out["files"] = std::move(files);
+  return out;
+}
+
+void git_workspace::remove(const checkout& co) noexcept {
+  try {
+    mirror_lock lock(co.mirror);
+    git_repository* raw = nullptr;
+    if (git_repository_open_bare(&raw, co.mirror.c_str()) < 0) {
+      std::error_code ec;
+      fs::remove_all(co.dir, ec);
+      return;
+    }
+    repo_ptr mirror(raw);
+    drop_worktree(mirror.get(), co.worktree_name, co.dir);
+    git_reference* ref_raw = nullptr;
+    if (git_reference_lookup(&ref_raw, mirror.get(), ("refs/heads/" + co.local_branch).c_str()) == 0) {
+      ref_ptr ref(ref_raw);
+      git_reference_delete(ref.get());
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("event=cleanup_failed dir={} error=\"{}\"", co.dir.string(), e.what());
+  }
+}
+
+}  // namespace agentq::runner

@@ -1,0 +1,102 @@
+#pragma once
+// The runners' git, with libgit2 only (CONTRACT §4.5, §6, §7).
+//
+// Layout under the work directory (AGENTQ_WORKDIR):
+//   mirrors/<repo>.git              one bare mirror per repository, fetched into
+//   checkouts/<repo>/<kind>-<id>-<token>/   one work tree per claim
+//   tasks/<id>-<token>.json         the AGENTQ_TASK_FILE of a claim
+//
+// A checkout is a git work tree of the mirror on a branch of its own, so its
+// commits land in the mirror's object store and are pushed from there.
+//
+// The worker pushes exactly refs/heads/agentq/<task-id>/<token>, without
+// force, and never any other ref; its base branch is only ever read.
+// Operations on one mirror are serialised with a lock file (flock), so
+// several slots and several runner processes may share a work directory.
+//
+// Credentials for https and ssh remotes come from the environment (see
+// docs/agents.md); they are handed to libgit2 and never logged.
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace agentq::runner {
+
+struct repo_info {
+  std::string name;         // the repos row's name: the mirror's directory
+  std::string url;          // local path, file://, https://, ssh://, git@host:path
+  std::string base_branch;  // e.g. main
+
+  static repo_info from_json(const nlohmann::json& repo);  // the claim answer's `repo`
+};
+
+// A git operation failed.
+struct git_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The repository could not be reached (fetch or push transport failed).
+struct git_unreachable : git_failure {
+  using git_failure::git_failure;
+};
+
+struct checkout {
+  repo_info repo;
+  std::filesystem::path mirror;  // the bare mirror
+  std::filesystem::path dir;     // the work tree the command runs in
+  std::string worktree_name;
+  std::string local_branch;      // the work tree's branch (without refs/heads/)
+  std::string base_commit;       // worker: the base branch's tip it starts from
+  std::string start_commit;      // the commit the work tree was checked out at
+};
+
+struct commit_outcome {
+  bool changed = false;  // false: the tree equals the base commit's tree
+  std::string commit;    // changed: the commit to push and submit
+};
+
+class git_workspace {
+ public:
+  explicit git_workspace(std::filesystem::path workdir);
+
+  const std::filesystem::path& workdir() const { return m_workdir; }
+
+  // Worker: fetches the base branch and makes a work tree on a fresh branch
+  // agentq/<task-id>/<token> at its tip.
+  checkout prepare_work(const repo_info& repo, std::int64_t task_id, std::int64_t token);
+
+  // Worker: stages everything that changed in the work tree (new, modified
+  // and deleted files; .gitignore is honoured; .agentq/ never), commits it
+  // on the work tree's branch, and tells whether the result differs from the
+  // base. Commits the command made itself count as changes too.
+  commit_outcome commit_all(const checkout& co, const std::string& author_name,
+                            const std::string& author_email, const std::string& message);
+
+  // Worker: pushes exactly refs/heads/<co.local_branch>, never forced.
+  void push_branch(const checkout& co);
+
+  // Reviewer: fetches the base branch and the submission's branch and makes
+  // a work tree at exactly `commit`. Throws git_failure when the branch does
+  // not hold that commit.
+  checkout prepare_review(const repo_info& repo, std::int64_t task_id, std::int64_t token,
+                          const std::string& branch, const std::string& commit);
+
+  // Reviewer: what the submission changes against the base branch (from
+  // their merge base): {base, commit, files_changed, insertions, deletions,
+  // files: [{path, status, insertions, deletions}]}.
+  nlohmann::json diff_stats(const checkout& co);
+
+  // Removes the work tree, its administrative files and its local branch.
+  // Never throws (cleanup must not hide what went before).
+  void remove(const checkout& co) noexcept;
+
+  std::filesystem::path task_file(std::int64_t task_id, std::int64_t token) const;
+
+ private:
+  std::filesystem::path m_workdir;
+};
+
+}  // namespace agentq::runner

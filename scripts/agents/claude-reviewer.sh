@@ -1,0 +1,13 @@
+#!/bin/sh
+# AGENTQ_REVIEW_CMD for Claude Code: reviews the checked-out submission and
+# answers with a VERDICT line (see llm-verdict.sh). Read-only tools plus the
+# repository's tests by default; CLAUDE_REVIEW_ARGS replaces them.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+prompt=$("$here/prompt.sh" review)
+if [ -n "${CLAUDE_REVIEW_ARGS:-}" ]; then
+  # shellcheck disable=SC2086
+  exec "$here/llm-verdict.sh" claude -p "$prompt" --output-format text $CLAUDE_REVIEW_ARGS
+fi
+exec "$here/llm-verdict.sh" claude -p "$prompt" --output-format text \
+  --allowedTools "Read" "Grep" "Glob" "Bash(git diff:*)" "Bash(git log:*)" "Bash(sh ./test.sh)"

@@ -1,0 +1,95 @@
+// Flags with environment defaults (CONTRACT §2).
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include "runner/runner_config.hpp"
+
+using namespace agentq::runner;
+
+namespace {
+
+env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("configuration comes from the environment - flags win", "[config]") {
+  auto env = env_of({{"AGENTQ_SERVER", "http://10.0.0.1:7000"},
+                     {"AGENTQ_TOKEN", "tok"},
+                     {"AGENTQ_AGENT_CMD", "claude -p"},
+                     {"AGENTQ_REVIEW_CMD", "review.sh"},
+                     {"AGENTQ_WORKDIR", "/var/agentq"}});
+  auto w = parse_config(runner_role::worker, {}, env);
+  REQUIRE(w.config);
+  CHECK(w.config->server == "http://10.0.0.1:7000");
+  CHECK(w.config->token == "tok");
+  CHECK(w.config->command == "claude -p");
+  CHECK(w.config->workdir == "/var/agentq");
+  CHECK(w.config->slots == 1);
+  CHECK_FALSE(w.config->lease_s);
+
+  auto r = parse_config(runner_role::reviewer,
+                        {"--server", "http://h:1", "--cmd=other", "--queues", "a,b", "--slots",
+                         "3", "--lease-s", "5", "--wait-s", "0", "--task-timeout", "9",
+                         "--max-tasks", "2", "--idle-exit", "4"},
+                        env);
+  REQUIRE(r.config);
+  CHECK(r.config->command == "other");
+  CHECK(r.config->server == "http://h:1");
+  CHECK(r.config->queues == std::vector<std::string>{"a", "b"});
+  CHECK(r.config->slots == 3);
+  CHECK(*r.config->lease_s == 5);
+  CHECK(r.config->wait_s == 0);
+  CHECK(r.config->task_timeout == std::chrono::seconds(9));
+  CHECK(r.config->max_tasks == 2);
+  CHECK(r.config->idle_exit_s == 4);
+}
+
+TEST_CASE("defaults follow the contract", "[config]") {
+  auto c = parse_config(runner_role::worker, {"--token", "t", "--cmd", "true"}, env_of({}));
+  REQUIRE(c.config);
+  CHECK(c.config->server == "http://127.0.0.1:7420");
+  CHECK(c.config->workdir == "./.agentq/work");
+  CHECK(c.config->queues.empty());
+}
+
+TEST_CASE("bad or missing configuration is a clear error", "[config]") {
+  auto base = env_of({{"AGENTQ_TOKEN", "t"}, {"AGENTQ_AGENT_CMD", "true"}});
+  auto error_of = [&](std::vector<std::string> args) {
+    auto c = parse_config(runner_role::worker, args, base);
+    CHECK_FALSE(c.config);
+    return c.error;
+  };
+  CHECK(error_of({"--slots", "0"}).find("--slots") != std::string::npos);
+  CHECK(error_of({"--lease-s", "2"}).find("--lease-s") != std::string::npos);
+  CHECK(error_of({"--wait-s", "61"}).find("--wait-s") != std::string::npos);
+  CHECK(error_of({"--slots", "two"}).find("two") != std::string::npos);
+  CHECK(error_of({"--bogus"}).find("--bogus") != std::string::npos);
+  CHECK(error_of({"--server", "127.0.0.1:7420"}).find("http://") != std::string::npos);
+  CHECK(error_of({"--queues", "a,b c"}).find("queue") != std::string::npos);
+  CHECK(error_of({"--max-tasks"}).find("needs a value") != std::string::npos);
+
+  auto no_token = parse_config(runner_role::worker, {"--cmd", "x"}, env_of({}));
+  CHECK(no_token.error.find("AGENTQ_TOKEN") != std::string::npos);
+  auto no_cmd = parse_config(runner_role::reviewer, {"--token", "x"},
+                             env_of({{"AGENTQ_AGENT_CMD", "not-for-reviewers"}}));
+  CHECK(no_cmd.error.find("AGENTQ_REVIEW_CMD") != std::string::npos);
+}
+
+TEST_CASE("help text is recognised anywhere and the usage names every flag", "[config]") {
+  auto c = parse_config(runner_role::worker, {"--slots", "2", "--help"}, env_of({}));
+  CHECK(c.help);
+  for (auto role : {runner_role::worker, runner_role::reviewer}) {
+    auto text = usage(role);
+    for (const char* flag : {"--server", "--token", "--cmd", "--workdir", "--queues", "--slots",
+                             "--lease-s", "--wait-s", "--task-timeout", "--max-tasks",
+                             "--idle-exit", "--help", "Exit codes"})
+      CHECK(text.find(flag) != std::string::npos);
+  }
+}
