@@ -21,7 +21,7 @@ People read them and judge who was right; entries are never edited.
                  record the judgement (who and when are kept)
 )";
 
-void show_entry(const json& d) {
+void show_entry(const json& d, const json& diff_stats) {
   std::cout << "disagreement " << cell(d["id"]) << " [" << cell(d["status"]) << "]  task "
             << cell(d["task_id"]) << ": " << cell(d["task_title"]) << "\n"
             << "  round " << cell(d["round"]) << ", commit " << cell(d["commit"]) << ", "
@@ -30,6 +30,15 @@ void show_entry(const json& d) {
             << cell(d["worker_summary"]) << "\n\n"
             << "reviewer " << cell(d["reviewer"]) << " said:\n"
             << cell(d["reasons"]) << "\n";
+  if (diff_stats.is_object()) {
+    std::cout << "\nthe change: " << cell(diff_stats["files_changed"]) << " file(s), +"
+              << cell(diff_stats["insertions"]) << " -" << cell(diff_stats["deletions"]) << "\n";
+    for (const auto& f : diff_stats["files"])
+      std::cout << "  " << cell(f["path"]) << "  +" << cell(f["insertions"]) << " -"
+                << cell(f["deletions"]) << "\n";
+  } else {
+    std::cout << "\n(diff stats unavailable: the server could not read the repository)\n";
+  }
   if (d.contains("resolution") && d["resolution"].is_object()) {
     const json& r = d["resolution"];
     std::cout << "\nresolved " << cell(r["decision"]) << " by " << cell(r["by"]) << " at "
@@ -74,7 +83,7 @@ int run_disagreements(const connection_options& conn, const std::vector<std::str
     if (a.flag("json"))
       std::cout << answer.dump(2) << "\n";
     else
-      show_entry(answer["disagreement"]);
+      show_entry(answer["disagreement"], answer["diff_stats"]);
     return exit_ok;
   }
   if (verb == "resolve") {

@@ -1,4 +1,4 @@
-// agentq task add|list|show|cancel|requeue
+// agentq task add|list|show|cancel|requeue|approve
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -23,6 +23,9 @@ const char* usage = R"(Usage: agentq task COMMAND [ARGS]
                       cancel a task that is not final
   requeue ID [--note TEXT] [--json]
                       send a needs_human, failed or cancelled task back to the queue
+  approve ID [--note TEXT] [--json]
+                      overrule the reviewer of a needs_human task: the server
+                      merges its last submission (kept in the disagreement log)
 )";
 
 void print_task_line(const json& task) {
@@ -151,13 +154,16 @@ int change(const connection_options& conn, const arg_list& a, const std::string&
   a.expect_positionals(2);
   const int id = parse_int(a.positional(1, "task ID"), "task ID");
   json body = json::object();
-  const char* field = verb == "cancel" ? "reason" : "note";
+  const char* field = verb == "cancel" ? "reason" : "note";  // requeue, approve: note
   if (auto v = a.value(field)) body[field] = *v;
   auto answer = call(conn, "POST", "/v1/tasks/" + std::to_string(id) + "/" + verb, body);
   if (a.flag("json")) {
     std::cout << answer.dump() << "\n";
   } else {
-    std::cout << "task " << id << " is " << cell(answer["state"]) << " now\n";
+    std::cout << "task " << id << " is " << cell(answer["state"]) << " now";
+    if (answer.contains("merge_commit")) std::cout << " (merged as " << cell(answer["merge_commit"]) << ")";
+    if (answer.contains("reason")) std::cout << " (" << cell(answer["reason"]) << ")";
+    std::cout << "\n";
   }
   return exit_ok;
 }
@@ -178,7 +184,7 @@ int run_task(const connection_options& conn, const std::vector<std::string>& arg
   if (verb == "add") return add(conn, a);
   if (verb == "list") return list(conn, a);
   if (verb == "show") return show(conn, a);
-  if (verb == "cancel" || verb == "requeue") return change(conn, a, verb);
+  if (verb == "cancel" || verb == "requeue" || verb == "approve") return change(conn, a, verb);
   usage_error("unknown command 'task " + verb + "'; see agentq task --help");
 }
 

@@ -12,10 +12,8 @@
 #include "store/migrator.hpp"
 #include "store/stats.hpp"
 
-#ifdef AGENTQ_HAVE_GIT
 #include "git/repo_gateway.hpp"
 #include "services/merger.hpp"
-#endif
 
 namespace agentq {
 namespace {
@@ -115,7 +113,7 @@ std::string request_handler::route_of(const std::string& method, const std::stri
   } else if (n >= 2 && is(0, "v1")) {
     const std::string& noun = p[1];
     if (n == 2 && (noun == "tasks" || noun == "claims" || noun == "repos" || noun == "agents" ||
-                   noun == "disagreements"))
+                   noun == "disagreements" || noun == "whoami"))
       pattern = "/v1/" + noun;
     else if (n == 3 && (noun == "tasks" || noun == "disagreements"))
       pattern = "/v1/" + noun + "/{id}";
@@ -123,7 +121,7 @@ std::string request_handler::route_of(const std::string& method, const std::stri
       pattern = "/v1/agents/{name}";
     else if (n == 4 && noun == "tasks" &&
              (p[3] == "heartbeat" || p[3] == "submit" || p[3] == "release" ||
-              p[3] == "review" || p[3] == "cancel" || p[3] == "requeue"))
+              p[3] == "review" || p[3] == "cancel" || p[3] == "requeue" || p[3] == "approve"))
       pattern = "/v1/tasks/{id}/" + p[3];
     else if (n == 4 && noun == "disagreements" && p[3] == "resolve")
       pattern = "/v1/disagreements/{id}/resolve";
@@ -252,6 +250,12 @@ handler_result request_handler::dispatch(context& ctx) {
   const auto& p = ctx.parts;
   auto body = [&](bool empty_is_object = false) { return parse_body(req.body, empty_is_object); };
 
+  if (route == "GET /v1/whoami") {
+    // Lets a runner check its token's role before it claims anything.
+    result.reply = json_reply(200, {{"name", caller.name}, {"role", role_name(caller.role)}});
+    return result;
+  }
+
   // ---- tasks
   if (route == "POST /v1/tasks") {
     require({agent_role::admin});
@@ -337,7 +341,6 @@ handler_result request_handler::dispatch(context& ctx) {
     auto target = read_submit_target(ctx.db(), id);
     if (!target) fail(error_code::not_found, "no task " + std::to_string(id));
     if (target->claim_token == request.token && target->claim_agent_id == caller.id) {
-#ifdef AGENTQ_HAVE_GIT
       if (m_services.gateway) {
         bool is_tip = false;
         try {
@@ -357,9 +360,6 @@ handler_result request_handler::dispatch(context& ctx) {
                "commit " + request.commit + " is not the tip of branch " + branch +
                    " in repository '" + target->repo_name + "': push the branch, then submit");
       }
-#else
-      // TODO(issue 5): without agentq_git there is no repository check yet.
-#endif
     }
     auto task = take(ctx.db().submit(id, request, caller));
     result.reply = json_reply(200, {{"state", "awaiting_review"}, {"task", task}});
@@ -385,35 +385,17 @@ handler_result request_handler::dispatch(context& ctx) {
       return result;
     }
     auto merge_id = take(ctx.db().approve(id, request, caller));
-#ifdef AGENTQ_HAVE_GIT
-    if (m_services.merger) {
-      merge_result landed;
-      try {
-        landed = m_services.merger->land(merge_id);
-      } catch (const pqxx::failure&) {
-        throw;
-      } catch (const std::exception& e) {
-        spdlog::warn("event=merge_failed task={} merge={} error=\"{}\"", id, merge_id, e.what());
-        // The merge stays pending: the merger's loop retries it, and a
-        // repeated approval with this token lands the same merge.
-        result.reply = unavailable("the approval is recorded but the merge could not be made "
-                                   "yet; it is retried automatically");
-        return result;
-      }
-      if (landed.outcome == merge_result::kind::merged)
-        result.reply = json_reply(200, {{"state", "done"},
-                                        {"merge_commit", landed.merge_commit},
-                                        {"task", landed.task}});
-      else
-        result.reply = json_reply(200, {{"state", "queued"},
-                                        {"reason", "merge_conflict"},
-                                        {"detail", landed.detail},
-                                        {"task", landed.task}});
-      return result;
-    }
-#endif
-    // TODO(issue 5): without agentq_git the approval stays a pending merge.
-    result.reply = json_reply(200, {{"state", "reviewing"}, {"merge_id", merge_id}});
+    result.reply = land(id, merge_id);
+    return result;
+  }
+  if (route == "POST /v1/tasks/{id}/approve") {
+    // A person overrides the reviewer of a needs_human task (logged in the
+    // disagreement log as a human override) and the server merges it.
+    require({agent_role::admin});
+    auto id = path_id(p[2], "task");
+    auto note = take(parse_note_request(body(true), "note"));
+    auto merge_id = take(ctx.db().approve_as_human(id, caller.name, note.note));
+    result.reply = land(id, merge_id);
     return result;
   }
 
@@ -483,7 +465,9 @@ handler_result request_handler::dispatch(context& ctx) {
   }
   if (route == "GET /v1/disagreements/{id}") {
     auto id = path_id(p[2], "disagreement");
-    result.reply = json_reply(200, {{"disagreement", take(ctx.db().get_disagreement(id))}});
+    auto entry = take(ctx.db().get_disagreement(id));
+    json diff_stats = disagreement_diff_stats(ctx.db(), entry);
+    result.reply = json_reply(200, {{"disagreement", entry}, {"diff_stats", diff_stats}});
     return result;
   }
   if (route == "POST /v1/disagreements/{id}/resolve") {
@@ -503,6 +487,47 @@ std::optional<http_reply> request_handler::claim_now(const parked_claim& claim, 
   if (grants.empty()) return std::nullopt;
   if (m_services.metrics) m_services.metrics->add_claims_granted(1);
   return json_reply(200, grants.front().answer);
+}
+
+http_reply request_handler::land(std::int64_t task_id, std::int64_t merge_id) {
+  if (!m_services.merger)  // a handler without services (tests): the merge stays pending
+    return json_reply(200, {{"state", "reviewing"}, {"merge_id", merge_id}});
+  merge_result landed;
+  try {
+    landed = m_services.merger->land(merge_id);
+  } catch (const pqxx::failure&) {
+    throw;
+  } catch (const std::exception& e) {
+    spdlog::warn("event=merge_failed task={} merge={} error=\"{}\"", task_id, merge_id,
+                 e.what());
+    // The merge stays pending: the merger's loop retries it, and a repeated
+    // approval with the same token lands the same merge.
+    return unavailable("the approval is recorded but the merge could not be made yet; it is "
+                       "retried automatically");
+  }
+  if (landed.outcome == merge_result::kind::merged)
+    return json_reply(200, {{"state", "done"},
+                            {"merge_commit", landed.merge_commit},
+                            {"task", landed.task}});
+  return json_reply(200, {{"state", "queued"},
+                          {"reason", "merge_conflict"},
+                          {"detail", landed.detail},
+                          {"task", landed.task}});
+}
+
+json request_handler::disagreement_diff_stats(store& db, const json& entry) {
+  if (!m_services.gateway) return nullptr;
+  auto target = read_submit_target(db, entry["task_id"].get<std::int64_t>());
+  if (!target) return nullptr;
+  try {
+    return m_services.gateway->diff_stats({target->repo_name, target->repo_url},
+                                          target->base_branch,
+                                          entry["commit"].get<std::string>());
+  } catch (const std::exception& e) {
+    spdlog::warn("event=diff_stats_failed disagreement={} error=\"{}\"",
+                 entry["id"].get<std::int64_t>(), e.what());
+    return nullptr;
+  }
 }
 
 }  // namespace agentq

@@ -109,6 +109,12 @@ class request_handler {
  private:
   struct context;
   handler_result dispatch(context& ctx);
+  // Lands an approved merge (a reviewer's or a person's) and answers what
+  // became of the task: done with the merge commit, or queued on a conflict.
+  http_reply land(std::int64_t task_id, std::int64_t merge_id);
+  // The diff stats of a disagreement's commit, or null when the repository
+  // cannot be read right now (the entry is shown without them).
+  nlohmann::json disagreement_diff_stats(store& db, const nlohmann::json& entry);
 
   handler_config m_config;
   handler_services m_services;

@@ -17,10 +17,8 @@
 #include "http/notifier.hpp"
 #include "services/reaper.hpp"
 
-#ifdef AGENTQ_HAVE_GIT
 #include "git/repo_gateway.hpp"
 #include "services/merger.hpp"
-#endif
 
 namespace agentq {
 namespace {
@@ -76,20 +74,16 @@ int run_server(const server_config& config) {
   server_metrics metrics;
   db_pool pool(config.database_url, std::max(1, config.db_pool));
 
-#ifdef AGENTQ_HAVE_GIT
   merger_config merge_config;
   merge_config.cache_dir = config.git_cache;
   merger landing(config.database_url, merge_config);
-#endif
 
   claim_waiters* waiters_ptr = nullptr;
   handler_services services;
   services.metrics = &metrics;
   services.open_long_polls = [&] { return waiters_ptr ? waiters_ptr->size() : 0; };
-#ifdef AGENTQ_HAVE_GIT
   services.gateway = &landing.gateway();  // one mirror cache per process
   services.merger = &landing;
-#endif
   handler_config handler_conf;
   handler_conf.admin_token = config.admin_token;
   handler_conf.default_lease_s = config.lease_s;
@@ -143,9 +137,7 @@ int run_server(const server_config& config) {
   waiters.start();
   listen.start();
   reap.start();
-#ifdef AGENTQ_HAVE_GIT
   landing.start();
-#endif
 
   std::thread signal_thread([&] {
     int received = 0;
@@ -166,9 +158,7 @@ int run_server(const server_config& config) {
   server->run();
   signal_thread.join();
 
-#ifdef AGENTQ_HAVE_GIT
   landing.stop();
-#endif
   reap.stop();
   listen.stop();
   waiters.shutdown();

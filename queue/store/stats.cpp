@@ -34,6 +34,7 @@ std::optional<submit_target> read_submit_target(store& db, std::int64_t task_id)
     target.claim_agent_id = row["claim_agent_id"].as<std::int64_t>();
   target.repo_name = row["repo_name"].c_str();
   target.repo_url = row["repo_url"].c_str();
+  target.base_branch = row["base_branch"].c_str();
   return target;
 }
 

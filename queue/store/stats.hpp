@@ -26,6 +26,7 @@ struct submit_target {
   std::optional<std::int64_t> claim_agent_id;
   std::string repo_name;
   std::string repo_url;
+  std::string base_branch;
 };
 
 std::optional<submit_target> read_submit_target(store& db, std::int64_t task_id);

@@ -238,3 +238,75 @@ TEST_CASE("an approval through the server merges the submitted commit", "[server
   CHECK(sh("git --git-dir=" + repo.bare + " merge-base --is-ancestor " + commit + " main && echo yes") ==
         "yes");
 }
+
+TEST_CASE("a person overrules a rejection: the server merges it, the log keeps both sides, "
+          "and the entry shows the change's diff stats",
+          "[server][git]") {
+  repo_on_disk repo;
+  test_database db;
+  server_process server(db.url());
+  add_repo(server.url(), "demo", repo.bare);
+  http_client admin(server.url(), admin_token);
+  auto added = admin.request("POST", "/v1/tasks",
+                             {{"title", "greet"}, {"body", "b"}, {"repo", "demo"},
+                              {"max_review_rounds", 1}});
+  REQUIRE(added.status == 201);
+  const auto id = added.body["task"]["id"].get<std::int64_t>();
+  http_client worker(server.url(), make_agent(server.url(), "w1", "worker"));
+  http_client reviewer(server.url(), make_agent(server.url(), "r1", "reviewer"));
+
+  auto who = reviewer.request("GET", "/v1/whoami");
+  REQUIRE(who.status == 200);
+  CHECK(who.body == json({{"name", "r1"}, {"role", "reviewer"}}));
+
+  auto claim = worker.request("POST", "/v1/claims", json::object());
+  REQUIRE(claim.status == 200);
+  const auto token = claim.body["claim"]["token"].get<std::int64_t>();
+  const auto branch = claim_branch(id, token);
+  const auto commit = repo.push(branch, "hello there");
+  REQUIRE(worker.request("POST", "/v1/tasks/" + std::to_string(id) + "/submit",
+                         {{"token", token}, {"branch", branch}, {"commit", commit},
+                          {"summary", "greets politely"}})
+              .status == 200);
+  auto review = reviewer.request("POST", "/v1/claims", json::object());
+  REQUIRE(review.status == 200);
+  auto rejected = reviewer.request("POST", "/v1/tasks/" + std::to_string(id) + "/review",
+                                   {{"token", review.body["claim"]["token"]},
+                                    {"verdict", "reject"},
+                                    {"reasons", "too polite"}});
+  REQUIRE(rejected.status == 200);
+  CHECK(rejected.body["state"] == "needs_human");
+
+  // The rejection's entry shows the change it judged.
+  auto shown = admin.request(
+      "GET", "/v1/disagreements/" + std::to_string(rejected.body["disagreement_id"].get<int>()));
+  REQUIRE(shown.status == 200);
+  CHECK(shown.body["disagreement"]["kind"] == "rejection");
+  CHECK(shown.body["diff_stats"]["files_changed"] == 1);
+  CHECK(shown.body["diff_stats"]["insertions"].get<int>() >= 1);
+
+  // Only an admin may overrule; the reviewer may not.
+  CHECK(reviewer.request("POST", "/v1/tasks/" + std::to_string(id) + "/approve", json::object())
+            .status == 403);
+  auto approved = admin.request("POST", "/v1/tasks/" + std::to_string(id) + "/approve",
+                                {{"note", "politeness was asked for"}});
+  INFO(approved.raw_body);
+  REQUIRE(approved.status == 200);
+  CHECK(approved.body["state"] == "done");
+  CHECK(sh("git --git-dir=" + repo.bare + " merge-base --is-ancestor " + commit +
+           " main && echo yes") == "yes");
+  // Twice: the task is done, nothing more to approve.
+  CHECK(admin.request("POST", "/v1/tasks/" + std::to_string(id) + "/approve", json::object())
+            .status == 409);
+
+  auto log = admin.request("GET", "/v1/disagreements?status=all");
+  REQUIRE(log.status == 200);
+  REQUIRE(log.body["disagreements"].size() == 2);
+  const json& override_entry = log.body["disagreements"][0];
+  CHECK(override_entry["kind"] == "human_override");
+  CHECK(override_entry["reasons"] == "too polite");
+  CHECK(override_entry["worker_summary"] == "greets politely");
+  CHECK(override_entry["resolution"]["by"] == "admin");
+  CHECK(override_entry["resolution"]["note"] == "politeness was asked for");
+
+}
