@@ -3,13 +3,13 @@
 #include <atomic>
 #include <stdexcept>
 
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <pqxx/pqxx>
 
 #include <bench/bench_sql.hpp>
 
+#include "store/database_url.hpp"
 #include "store/migrator.hpp"
 
 namespace agentq::bench {
@@ -20,25 +20,11 @@ std::atomic<int> next_database{0};
 }  // namespace
 
 std::string url_for_database(const std::string& server, const std::string& dbname) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(server.c_str(), &error);
-  if (!options) {
-    std::string message = error ? error : "unparseable connection string";
-    PQfreemem(error);
-    throw std::runtime_error("--database-url: " + message);
+  try {
+    return with_database(server, dbname);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--database-url: ") + e.what());
   }
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword; ++o) {
-    if (!o->val || std::string(o->keyword) == "dbname") continue;
-    std::string quoted;
-    for (const char* c = o->val; *c; ++c) {
-      if (*c == '\'' || *c == '\\') quoted += '\\';
-      quoted += *c;
-    }
-    out += std::string(o->keyword) + "='" + quoted + "' ";
-  }
-  PQconninfoFree(options);
-  return out + "dbname='" + dbname + "'";
 }
 
 // CREATE/DROP DATABASE take no parameters; the names are ours (a fixed

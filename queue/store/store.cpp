@@ -40,6 +40,15 @@ refusal task_not_found(std::int64_t id) {
   return refuse(error_code::not_found, "no task " + std::to_string(id));
 }
 
+// Why a person's transition changed nothing: the task is unknown, or its
+// state is not one the transition leaves (`allowed` says which are).
+refusal wrong_state(pqxx::transaction_base& tx, std::int64_t id, const std::string& allowed) {
+  auto current = run(tx, sql::tasks_state, id);
+  if (current.empty()) return task_not_found(id);
+  return refuse(error_code::invalid_state, "task " + std::to_string(id) + " is " +
+                                               current[0][0].c_str() + "; " + allowed);
+}
+
 std::optional<std::string> non_empty_array(const std::vector<std::string>& values) {
   if (values.empty()) return std::nullopt;
   return to_pg_array(values);
@@ -150,13 +159,8 @@ outcome<state_change> store::requeue(std::int64_t id, const std::string& actor,
   pqxx::work tx(m_conn);
   run(tx, sql::tasks_lock, id);
   auto rows = run(tx, sql::tasks_requeue, id, actor, note, m_now);
-  if (rows.empty()) {
-    auto current = run(tx, sql::tasks_state, id);
-    if (current.empty()) return task_not_found(id);
-    return refuse(error_code::invalid_state,
-                  "task " + std::to_string(id) + " is " + current[0][0].c_str() +
-                      "; only needs_human, failed or cancelled tasks can be requeued");
-  }
+  if (rows.empty())
+    return wrong_state(tx, id, "only needs_human (with no merge under way), failed or cancelled tasks can be requeued");
   tx.commit();
   return state_change{task_state::queued, as_json(rows[0][0])};
 }
@@ -308,14 +312,10 @@ outcome<std::int64_t> store::approve_as_human(std::int64_t task_id, const std::s
   pqxx::work tx(m_conn);
   run(tx, sql::tasks_lock, task_id);
   auto rows = run(tx, sql::tasks_override_approve, task_id, person, note, m_now);
-  if (rows.empty()) {
-    auto current = run(tx, sql::tasks_state, task_id);
-    if (current.empty()) return task_not_found(task_id);
-    return refuse(error_code::invalid_state,
-                  "task " + std::to_string(task_id) + " is " + current[0][0].c_str() +
-                      "; only a needs_human task with a submission that was never merged can "
-                      "be approved by a person");
-  }
+  if (rows.empty())
+    return wrong_state(tx, task_id,
+                       "only a needs_human task with a submission that was never merged can be "
+                       "approved by a person");
   tx.commit();
   return rows[0]["merge_id"].as<std::int64_t>();
 }

@@ -5,12 +5,12 @@
 #include <mutex>
 #include <stdexcept>
 
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
+#include "store/database_url.hpp"
 #include "store/migrator.hpp"
 
 namespace agentq::testing {
@@ -58,26 +58,11 @@ std::string server_url() {
 }
 
 std::string url_for_database(const std::string& server, const std::string& dbname) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(server.c_str(), &error);
-  if (!options) {
-    std::string message = error ? error : "unparseable connection string";
-    PQfreemem(error);
-    throw std::runtime_error("AGENTQ_TEST_DATABASE_URL: " + message);
+  try {
+    return with_database(server, dbname);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("AGENTQ_TEST_DATABASE_URL: ") + e.what());
   }
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword; ++o) {
-    if (!o->val || std::string(o->keyword) == "dbname") continue;
-    std::string value = o->val;
-    std::string quoted;
-    for (char c : value) {
-      if (c == '\'' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    out += std::string(o->keyword) + "='" + quoted + "' ";
-  }
-  PQconninfoFree(options);
-  return out + "dbname='" + dbname + "'";
 }
 
 test_database::test_database() : test_database(true) {}
