@@ -21,6 +21,16 @@ std::string describe(const http_response& response) {
 
 queue_api::queue_api(const std::string& server, const std::string& token) : m_http(server, token) {}
 
+std::optional<std::string> queue_api::whoami_role() {
+  auto response = m_http.request("GET", "/v1/whoami", nullptr, 15s);
+  if (response.status == 200 && response.body.is_object())
+    return response.body.value("role", std::string());
+  if (response.status == 401)
+    throw api_refused(401, "the server refused the token (401 " + response.error_code() +
+                               "): check AGENTQ_TOKEN");
+  return std::nullopt;  // an older server: the first claim tells instead
+}
+
 std::optional<json> queue_api::claim(const std::vector<std::string>& queues, int wait_s,
                                      std::optional<int> lease_s) {
   json body = {{"wait_s", wait_s}};

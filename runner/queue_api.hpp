@@ -38,6 +38,11 @@ class queue_api {
   queue_api(const std::string& server, const std::string& token);
 
   // POST /v1/claims: the claim answer, or nullopt after wait_s without work.
+  // The role of this token ("worker", "reviewer", "admin"), from GET
+  // /v1/whoami; nullopt from a server without that route. Throws
+  // http_unreachable, or api_refused for a token the server refuses.
+  std::optional<std::string> whoami_role();
+
   // Throws http_unreachable, api_refused, or std::runtime_error (5xx).
   std::optional<nlohmann::json> claim(const std::vector<std::string>& queues, int wait_s,
                                       std::optional<int> lease_s);

@@ -61,6 +61,25 @@ int runner_loop::run() {
                m_config.server, m_workspace.workdir().string(), m_config.slots,
                m_config.queues.empty() ? std::string("*") : json(m_config.queues).dump());
 
+  // Ask who this token is before the first claim: a worker's token in
+  // agentq-reviewer (or the reverse) would otherwise claim a task it cannot
+  // work on, and use up one of the task's attempts handing it back. (The
+  // check after each claim below stays, for servers without /v1/whoami.)
+  const std::string expected_role = worker ? "worker" : "reviewer";
+  try {
+    auto role = api->whoami_role();
+    if (role && *role != expected_role) {
+      spdlog::error("event=wrong_role program={} token_role={} hint=\"give {} a {} agent's token\"",
+                    name, *role, name, expected_role);
+      return exit_code::refused;
+    }
+  } catch (const http_unreachable&) {
+    // The claim loop reports an unreachable server and decides what to do.
+  } catch (const api_refused& e) {
+    spdlog::error("event=refused status={} error=\"{}\"", e.status, e.what());
+    return exit_code::refused;
+  }
+
   // Job threads by number; finished ones are joined as the loop goes, so a
   // runner that lives for weeks does not pile up ended threads.
   std::map<int, std::thread> jobs;
@@ -140,7 +159,6 @@ int runner_loop::run() {
     }
     if (!answer) continue;  // nothing within wait_s
 
-    const std::string expected_role = worker ? "worker" : "reviewer";
     const std::string granted_role = answer->at("claim").value("role", expected_role);
     if (granted_role != expected_role) {
       // The server claims by the token's role: a worker's token in a

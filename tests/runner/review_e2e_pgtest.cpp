@@ -115,8 +115,8 @@ TEST_CASE("a worker's token cannot review (exit 4) but another identity reviews 
   auto worker_token = f.agent("worker-1", "worker");
   auto reviewer_token = f.agent("reviewer-1", "reviewer");
   auto id = f.add_task("delta", "create d.txt delta\n");
-  // A reviewer runner started with a worker's token gets a worker's claim:
-  // it gives it back untouched and stops with exit 4.
+  // A reviewer runner started with a worker's token learns its role from
+  // GET /v1/whoami and stops with exit 4 before it claims anything.
   auto as_reviewer = f.start("reviewer", worker_token, "exit 0", with({"--max-tasks", "1"}), "r0");
   CHECK(as_reviewer->wait() == 4);
   INFO(as_reviewer->log());
