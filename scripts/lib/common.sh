@@ -4,8 +4,7 @@
 AGENTQ_PACKAGES=(g++ cmake make pkg-config ccache git
   libpqxx-dev libboost-dev libboost-system-dev nlohmann-json3-dev
   libgit2-dev libspdlog-dev catch2 postgresql jq)
-# Only the tests need these: docker-compose validates compose.yaml, spin
-# checks the protocol model (docs/model/).
+# Only the tests need these: docker-compose validates compose.yaml.
 AGENTQ_TEST_PACKAGES=(docker-compose spin)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
