@@ -22,7 +22,8 @@ maxtok="${AGENTQ_MODEL_MAXTOK:-6}"
 # table for that many states; -m is far beyond the depth the search reaches,
 # and a run that hits it anyway counts as failed.
 # Runs expected to fail stop at their first violation within seconds, so
-# their pan is built without optimisation (gcc -O2 on pan.c takes ~20 s).
+# their pan is built without optimisation (gcc -O2 on pan.c takes ~20 s), and
+# searches breadth first (-DBFS): its trail is a shortest counterexample.
 pan_cflags=(-DSAFETY -DMEMLIM=2048)
 pan_flags=(-m100000 -w25)
 
@@ -49,8 +50,8 @@ failures=0
 run() {
   local name=$1 expect=$2
   shift 2
-  local opt=-O0
-  [ "$expect" = pass ] && opt=-O2
+  local build=(-O0 -DBFS)
+  [ "$expect" = pass ] && build=(-O2)
   local dir="$work/$name"
   mkdir -p "$dir"
   cp "$model" "$dir/agentq.pml"
@@ -58,7 +59,7 @@ run() {
   (
     cd "$dir"
     spin -a -DMAXTOK="$maxtok" "$@" agentq.pml >spin.log 2>&1 &&
-      "$cc" "$opt" "${pan_cflags[@]}" -o pan pan.c >cc.log 2>&1 &&
+      "$cc" "${build[@]}" "${pan_cflags[@]}" -o pan pan.c >cc.log 2>&1 &&
       { ./pan "${pan_flags[@]}" >pan.out 2>&1 || true; }
   ) || { echo "FAIL  $name: spin or cc failed ($(tail -n 3 "$dir"/*.log | tr '\n' ' '))"; failures=$((failures + 1)); return; }
   local out="$dir/pan.out"
@@ -68,7 +69,7 @@ run() {
   memory=$(awk '/total actual memory usage/ {print $1; exit}' "$out")
   elapsed=$(sed -n 's/^pan: elapsed time \([0-9.e+]*\).*/\1/p' "$out" | tail -n 1)
   grep -q "search depth too small" "$out" && truncated="depth limit reached"
-  grep -qi "memory" "$out" && grep -qi "out of memory\|MEMLIM" "$out" && truncated="memory limit reached"
+  grep -qi "out of memory\|MEMLIM bound" "$out" && truncated="memory limit reached"
   [ -z "$errors" ] && errors="?"
   detail="errors: $errors, ${states:-?} states, ${memory:-?} MB, ${elapsed:-?} s"
   if [ "$expect" = pass ]; then
@@ -97,7 +98,7 @@ run() {
   return 0
 }
 
-echo "model: spin $(spin -V | sed -n 's/Spin Version \([^ ]*\).*/\1/p'), MAXTOK=$maxtok, cc -O2|-O0 ${pan_cflags[*]}, pan ${pan_flags[*]}"
+echo "model: spin $(spin -V | sed -n 's/Spin Version \([^ ]*\).*/\1/p'), MAXTOK=$maxtok, cc -O2 (model) | -O0 -DBFS (mutants, witnesses) ${pan_cflags[*]}, pan ${pan_flags[*]}"
 run model pass
 run mutant-submit-no-token fail -DMUTANT_SUBMIT_NO_TOKEN
 run mutant-merge-branch-tip fail -DMUTANT_MERGE_BRANCH_TIP
