@@ -254,22 +254,22 @@ inline reject(x, tok, me) {
 /* ------------------------------------------------------------------ agents */
 
 /* The agents: agentq-worker and agentq-reviewer (worker/, reviewer/,
-   runner/) as the server sees them. Their processes keep no state of their
-   own here: any of the three agents may at any moment claim (as a worker or
-   as a reviewer) or send any holder call with any token handed out so far,
-   on either task. That covers the live holder's calls (the task's current
-   token), a holder that stalled past its lease and comes back, a runner that
-   died with a request in flight and was restarted under the same name, and
-   retries -- and, beyond them, any client at all, so the guarantees below do
-   not rest on the runners behaving. The agent also pushes its own branch
-   when it likes, also after it submitted (the branch is its own; only the
-   base branch is fenced). */
-/* Which calls are tried. A call from an agent that does not hold the task
+   runner/) as the server sees them. They keep no state of their own here:
+   at any moment any of the three agents may claim (as a worker or as a
+   reviewer), and the agent holding a task may send any holder call on it,
+   with the task's current token or a stale one. That covers the live
+   holder's calls, a holder that stalled past its lease and comes back, a
+   runner that died with a request in flight and was restarted under the
+   same name, and retries -- and any other order of calls, so the guarantees
+   do not rest on the runners behaving.
+   Which calls are tried: a call from an agent that does not hold the task
    is refused by "t.claim_agent_id = $3" whatever its token (every variant
-   keeps that check), so calls are sent on a held task in its holder's name.
-   The statements compare tokens only for equality, so one stale token (the
-   newest one that is not the task's current token) stands for all of
-   them. */
+   keeps that check), so calls go to a held task in its holder's name; and
+   the statements compare tokens only for equality, so one token that is
+   not the task's current one (the newest such) stands for all of them.
+   A worker may also push its own branch again after it submitted (the
+   branch is its own; only the base branch is fenced); only the merger reads
+   it, so that is explored where it matters, in MUTANT_MERGE_BRANCH_TIP. */
 #define STALE(x) (claim_token[x] == token_seq -> token_seq - 1 : token_seq)
 #define R_PICK(x, b) :: R_CLAIMABLE(x, b) -> t = x; a = b
 active proctype agents() {
