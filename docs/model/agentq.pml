@@ -494,3 +494,16 @@ end:
            (state[1] == DONE && review_round[1] >= MAX_ROUNDS) -> assert(false) }
 }
 #endif
+
+/* ------------------------------------------------------------ progress */
+
+/* spin -DPROGRESS, pan -a -f (weak fairness), at a smaller MAXTOK: once a
+   merge is pending it is recorded (merged or conflict), also after a server
+   died between its push and the record -- the reconcile never pushes, so it
+   cannot die in that spot again, and the dead server's lock is released.
+   Without fairness spin finds the obvious starvation of the merger, which
+   check.sh also requires (the property is not vacuous). */
+#ifdef PROGRESS
+ltl merges_finish { [] ((merge_status[0] == M_PENDING -> <> (merge_status[0] != M_PENDING)) &&
+                        (merge_status[1] == M_PENDING -> <> (merge_status[1] != M_PENDING))) }
+#endif

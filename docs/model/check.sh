@@ -10,12 +10,14 @@
 # Prints one line per run and exits non-zero on any unexpected result.
 #
 # Environment: AGENTQ_MODEL_MAXTOK (claims handed out in all, default 6),
+# AGENTQ_MODEL_PROGRESS_MAXTOK (the same for the progress runs, default 4),
 # AGENTQ_MODEL_KEEP (a directory to keep pan's output and trails in).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 model="$here/agentq.pml"
 maxtok="${AGENTQ_MODEL_MAXTOK:-6}"
+progress_maxtok="${AGENTQ_MODEL_PROGRESS_MAXTOK:-4}"  # ~170 thousand states, fairness included
 # The full search at MAXTOK=6 reaches depth ~95 and stores ~3 million states
 # of 92 bytes (~450 MiB, plain hash table; no -DCOLLAPSE or -DHC needed).
 # MEMLIM stops pan at 2 GiB instead of letting it swap; -w25 sizes the hash
@@ -23,7 +25,8 @@ maxtok="${AGENTQ_MODEL_MAXTOK:-6}"
 # and a run that hits it anyway counts as failed.
 # Runs expected to fail stop at their first violation within seconds, so
 # their pan is built without optimisation (gcc -O2 on pan.c takes ~20 s), and
-# searches breadth first (-DBFS): its trail is a shortest counterexample.
+# a mutant's searches breadth first (-DBFS): its trail is a shortest
+# counterexample.
 pan_cflags=(-DSAFETY -DMEMLIM=2048)
 pan_flags=(-m100000 -w25)
 
@@ -46,21 +49,32 @@ keep="${AGENTQ_MODEL_KEEP:-}"
 
 failures=0
 
-# run NAME EXPECT [spin -D options...]; EXPECT is pass or fail.
+# run NAME EXPECT [spin -D options...]; EXPECT is pass or fail. With
+# PROGRESS set (fair or unfair) the run checks the progress property instead:
+# pan is built without -DSAFETY and searches for acceptance cycles (-a),
+# with weak fairness (-f) when fair, at the smaller bound progress_maxtok.
 run() {
   local name=$1 expect=$2
   shift 2
-  local build=(-O0 -DBFS)
+  local build=(-O0 -DBFS) cflags=("${pan_cflags[@]}") flags=("${pan_flags[@]}") bound=$maxtok
   [ "$expect" = pass ] && build=(-O2)
+  [[ $name == witness-* ]] && build=(-O0)  # any path will do, and depth first finds one sooner
+  if [ -n "${PROGRESS:-}" ]; then
+    build=(-O0 -DNFAIR=3)
+    cflags=(-DMEMLIM=2048)
+    flags=(-a -m100000 -w24)
+    [ "$PROGRESS" = fair ] && flags+=(-f)
+    bound=$progress_maxtok
+  fi
   local dir="$work/$name"
   mkdir -p "$dir"
   cp "$model" "$dir/agentq.pml"
   local started=$SECONDS verdict detail
   (
     cd "$dir"
-    spin -a -DMAXTOK="$maxtok" "$@" agentq.pml >spin.log 2>&1 &&
-      "$cc" "${build[@]}" "${pan_cflags[@]}" -o pan pan.c >cc.log 2>&1 &&
-      { ./pan "${pan_flags[@]}" >pan.out 2>&1 || true; }
+    spin -a -DMAXTOK="$bound" "$@" agentq.pml >spin.log 2>&1 &&
+      "$cc" "${build[@]}" "${cflags[@]}" -o pan pan.c >cc.log 2>&1 &&
+      { ./pan "${flags[@]}" >pan.out 2>&1 || true; }
   ) || { echo "FAIL  $name: spin or cc failed ($(tail -n 3 "$dir"/*.log | tr '\n' ' '))"; failures=$((failures + 1)); return; }
   local out="$dir/pan.out"
   local errors states memory elapsed truncated=""
@@ -81,7 +95,7 @@ run() {
     fi
   else
     local violated
-    violated=$(grep -m 1 -o "assertion violated.*" "$out" || true)
+    violated=$(grep -m 1 -o "assertion violated.*\|acceptance cycle.*" "$out" || true)
     if [ "$errors" != 0 ] && [ "$errors" != "?" ] && [ -n "$violated" ]; then
       verdict="ok    $name: rejected as expected: $violated"
     else
@@ -98,7 +112,7 @@ run() {
   return 0
 }
 
-echo "model: spin $(spin -V | sed -n 's/Spin Version \([^ ]*\).*/\1/p'), MAXTOK=$maxtok, cc -O2 (model) | -O0 -DBFS (mutants, witnesses) ${pan_cflags[*]}, pan ${pan_flags[*]}"
+echo "model: spin $(spin -V | sed -n 's/Spin Version \([^ ]*\).*/\1/p'), MAXTOK=$maxtok, cc -O2 (model) | -O0 -DBFS (mutants) | -O0 (witnesses) ${pan_cflags[*]}, pan ${pan_flags[*]}"
 run model pass
 run mutant-submit-no-token fail -DMUTANT_SUBMIT_NO_TOKEN
 run mutant-merge-branch-tip fail -DMUTANT_MERGE_BRANCH_TIP
@@ -107,9 +121,11 @@ run mutant-claim-no-bump fail -DMUTANT_CLAIM_NO_BUMP
 for witness in TAKEOVER STALE_SUBMIT REJECT_BACK NEEDS_HUMAN RECONCILE BOTH_DONE OVERRIDE_DONE; do
   run "witness-$(echo "$witness" | tr 'A-Z_' 'a-z-')" fail "-DREACH_$witness"
 done
+PROGRESS=fair run progress-weak-fairness pass -DPROGRESS
+PROGRESS=unfair run progress-without-fairness fail -DPROGRESS
 
 if [ "$failures" -ne 0 ]; then
   echo "model: $failures unexpected result(s)"
   exit 1
 fi
-echo "model: the protocol holds, every mutant is rejected, every witness is reached"
+echo "model: the protocol holds, every mutant is rejected, every witness is reached, merges finish"
