@@ -106,7 +106,8 @@ job_result run_work_job(const job_context& ctx, const json& answer,
   job_plan plan{
       .words = words,
       .fetch_phase = "fetching " + repo.name,
-      .prepare = [&] { return ctx.workspace.prepare_work(repo, session.task_id(), session.token()); },
+      .prepare =
+          [&] { return ctx.workspace.prepare_work(repo, session.task_id(), session.token()); },
       .checkout_failure = "git: cannot prepare the checkout",
       .task_file =
           [&](const checkout& co) {
