@@ -1,9 +1,10 @@
 #pragma once
-// An agent (or review) command, run through `/bin/sh -c` in a directory of
-// its own, as the leader of its OWN process group: whatever it starts (an
-// editor, a test run, a language server) is in that group too, so one killpg
-// stops all of it. stdin is /dev/null; stdout and stderr go into one pipe that
-// a reader thread splits into lines for the log and the output_tail.
+// A program's command (from its profile's command variable), run through
+// `/bin/sh -c` in a directory of its own, as the leader of its OWN process
+// group: whatever it starts (an editor, a test run, a language server) is in
+// that group too, so one killpg stops all of it. stdin is /dev/null; stdout
+// and stderr go into one pipe that a reader thread splits into lines for the
+// log and the output_tail.
 //
 // A process that leaves the group on purpose (setsid, a daemon) escapes the
 // kill; that is outside what a runner can promise.

@@ -2,11 +2,8 @@
 
 #include <csignal>
 #include <fstream>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
-
-#include "core/requests.hpp"
 
 namespace agentq::runner {
 
@@ -58,21 +55,6 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
   fs::rename(tmp, path);
 }
 
-std::string choose_summary(const fs::path& dir, const std::string& last_lines) {
-  fs::path file = dir / ".agentq" / "summary.md";
-  std::error_code ec;
-  if (fs::is_regular_file(file, ec)) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = sanitize_text(ss.str(), limits::text_max);
-    if (text.find_first_not_of(" \t\r\n") != std::string::npos) return text;
-  }
-  std::string text = sanitize_text(last_lines, limits::text_max);
-  if (text.find_first_not_of(" \t\r\n") != std::string::npos) return text;
-  return "(the agent command printed nothing)";
-}
-
 claim_session::claim_session(const job_context& ctx, json answer, lease_clock::time_point claimed_at)
     : m_ctx(ctx), m_answer(std::move(answer)) {
   const json& claim = m_answer.at("claim");
@@ -103,10 +85,6 @@ claim_session::claim_session(const job_context& ctx, json answer, lease_clock::t
 }
 
 claim_session::~claim_session() { m_keeper->stop(); }
-
-std::string claim_session::agent_name() const {
-  return m_answer.at("claim").value("agent", std::string("agentq-worker"));
-}
 
 void claim_session::set_phase(const std::string& phase) {
   std::lock_guard lock(m_mutex);

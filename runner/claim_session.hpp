@@ -1,8 +1,8 @@
 #pragma once
 // One claim in a runner's hands, from the claim answer to the final call:
 // its lease keeper (heartbeats on a connection of its own), the command it
-// runs, and what ended that command. The worker's and the reviewer's jobs
-// are both built on it, so the lease rules live in one place.
+// runs, and what ended that command. Every program's job is built on it, so
+// the lease rules live in one place.
 
 #include <atomic>
 #include <chrono>
@@ -72,7 +72,6 @@ class claim_session {
   std::int64_t task_id() const { return m_task_id; }
   std::int64_t token() const { return m_token; }
   const nlohmann::json& answer() const { return m_answer; }
-  std::string agent_name() const;
   repo_info repo() const { return repo_info::from_json(m_answer.value("repo", nlohmann::json::object())); }
 
   // What the heartbeat reports while no command runs ("fetching", "pushing").
@@ -85,8 +84,8 @@ class claim_session {
   bool lease_lost() const { return m_keeper->lost(); }
   std::string lease_lost_reason() const { return m_keeper->lost_reason(); }
 
-  // Stops heartbeating: right before the final call (submit, review,
-  // release), so a beat racing it cannot be taken for a lost lease.
+  // Stops heartbeating: right before the final call (see final_call in
+  // job_steps.hpp), so a beat racing it cannot be taken for a lost lease.
   void stop_heartbeats() { m_keeper->stop(); }
 
   // The final calls, on the job's own connection.
@@ -106,10 +105,6 @@ class claim_session {
   std::string m_phase = "starting";
   std::unique_ptr<lease_keeper> m_keeper;
 };
-
-// The worker's submission summary: .agentq/summary.md in `dir` if the
-// command wrote one, else its last lines; never empty.
-std::string choose_summary(const std::filesystem::path& dir, const std::string& last_lines);
 
 // Writes `content` to `path` whole (temporary file, then rename).
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);

@@ -1,8 +1,8 @@
 #pragma once
 // What a runner remembers of an agent command's output: the latest line (the
-// heartbeat's progress), the last lines (a worker's summary) and the last
-// bytes (a reviewer's reasons). Thread-safe: the reader thread appends while
-// the lease keeper and the job read.
+// heartbeat's progress), the last lines (a short summary) and the last bytes
+// (a long answer, such as a verdict's reasons). Thread-safe: the reader
+// thread appends while the lease keeper and the job read.
 
 #include <cstddef>
 #include <deque>

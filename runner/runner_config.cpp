@@ -9,93 +9,6 @@ namespace agentq::runner {
 
 namespace {
 
-const char* worker_usage = R"(agentq-worker — runs a coding agent on tasks from an agentq server
-
-Usage: agentq-worker [options]
-
-Long-polls the server for queued tasks. For each claimed task it makes a git
-work tree on a fresh branch from the repository's base branch, writes the
-claim answer (task, body, feedback of earlier review rounds) to
-AGENTQ_TASK_FILE and runs the agent command there through /bin/sh -c, in its
-own process group, heartbeating the lease meanwhile. Exit 0 with changes:
-commit everything (except .agentq/), push exactly agentq/<task-id>/<token>
-and submit it for review, with .agentq/summary.md (if the command wrote it)
-or the last lines of its output as the summary. Exit 0 without changes, a
-non-zero exit or a timeout: the task is released for another attempt. A
-heartbeat the server refuses (task cancelled or reclaimed) kills the command
-at once and nothing is pushed.
-
-Options (flags win over the environment):
-  --server URL       server base URL            [AGENTQ_SERVER, http://127.0.0.1:7420]
-  --token TOKEN      this worker's bearer token  [AGENTQ_TOKEN; prefer the variable]
-  --cmd COMMAND      the agent command           [AGENTQ_AGENT_CMD]
-  --workdir DIR      mirrors and checkouts       [AGENTQ_WORKDIR, ./.agentq/work]
-  --queues A,B       queues to take tasks from   [every queue]
-  --slots N          tasks worked at once, each in its own checkout [1]
-  --lease-s S        lease asked for (5..3600)   [the server's default]
-  --wait-s S         long-poll wait per claim request (0..60) [20]
-  --task-timeout S   kill the command after S seconds [3600]
-  --kill-grace S     after a timeout, SIGTERM then SIGKILL after S seconds [10]
-  --stop-grace S     after SIGTERM to the runner, let a task run S more seconds [60]
-  --max-tasks N      exit after N tasks (0: no limit) [0]
-  --idle-exit S      exit after S seconds without work (0: never) [0]
-  --log-level L      trace, debug, info, warn, error [info]
-  -h, --help         this text
-
-The command gets AGENTQ_TASK_ID, AGENTQ_TASK_FILE and AGENTQ_WORKDIR; it does
-not get AGENTQ_TOKEN. Git credentials for https/ssh remotes: AGENTQ_GIT_USERNAME,
-AGENTQ_GIT_PASSWORD, AGENTQ_GIT_SSH_KEY, AGENTQ_GIT_SSH_PUBKEY,
-AGENTQ_GIT_SSH_PASSPHRASE, or an ssh-agent (docs/agents.md).
-
-SIGTERM or SIGINT: no new claims; the task in hand finishes within
---stop-grace or is killed and released. A second signal releases it at once.
-
-Exit codes: 0 done (--max-tasks, --idle-exit, SIGTERM), 1 unexpected error,
-2 bad usage, 3 server unreachable, 4 token refused (401), or a token of the
-wrong role (403, or a worker token given to agentq-reviewer and vice versa).
-)";
-
-const char* reviewer_usage = R"(agentq-reviewer — runs a review command on submissions from an agentq server
-
-Usage: agentq-reviewer [options]
-
-Long-polls the server for submissions awaiting review (never of a task this
-reviewer worked on). For each it fetches the submission's branch and checks
-out exactly the submitted commit in a work tree, writes AGENTQ_TASK_FILE
-(task, submission, diff stats, feedback of earlier rounds) and runs the
-review command there through /bin/sh -c in its own process group,
-heartbeating the lease. Exit 0 approves; exit 1 rejects with the command's
-output as the reasons; any other exit or a timeout releases the review for
-another reviewer. A heartbeat the server refuses kills the command at once.
-
-Options (flags win over the environment):
-  --server URL       server base URL            [AGENTQ_SERVER, http://127.0.0.1:7420]
-  --token TOKEN      this reviewer's bearer token [AGENTQ_TOKEN; prefer the variable]
-  --cmd COMMAND      the review command          [AGENTQ_REVIEW_CMD]
-  --workdir DIR      mirrors and checkouts       [AGENTQ_WORKDIR, ./.agentq/work]
-  --queues A,B       queues to take reviews from [every queue]
-  --slots N          reviews run at once, each in its own checkout [1]
-  --lease-s S        lease asked for (5..3600)   [the server's default]
-  --wait-s S         long-poll wait per claim request (0..60) [20]
-  --task-timeout S   kill the command after S seconds [3600]
-  --kill-grace S     after a timeout, SIGTERM then SIGKILL after S seconds [10]
-  --stop-grace S     after SIGTERM to the runner, let a review run S more seconds [60]
-  --max-tasks N      exit after N reviews (0: no limit) [0]
-  --idle-exit S      exit after S seconds without work (0: never) [0]
-  --log-level L      trace, debug, info, warn, error [info]
-  -h, --help         this text
-
-The command gets AGENTQ_TASK_ID, AGENTQ_TASK_FILE and AGENTQ_WORKDIR; it does
-not get AGENTQ_TOKEN. Git credentials: as for agentq-worker (docs/agents.md).
-
-SIGTERM or SIGINT: no new claims; the review in hand finishes within
---stop-grace or is killed and released. A second signal releases it at once.
-
-Exit codes: 0 done (--max-tasks, --idle-exit, SIGTERM), 1 unexpected error,
-2 bad usage, 3 server unreachable, 4 token refused (401), or a token of the
-wrong role (403, or a worker token given to agentq-reviewer and vice versa).
-)";
-
 int to_int(const std::string& flag, const std::string& value, int min, int max) {
   std::size_t used = 0;
   long v = 0;
@@ -130,14 +43,6 @@ std::vector<std::string> split_queues(const std::string& value) {
 
 }  // namespace
 
-const char* program_name(runner_role role) {
-  return role == runner_role::worker ? "agentq-worker" : "agentq-reviewer";
-}
-
-std::string usage(runner_role role) {
-  return role == runner_role::worker ? worker_usage : reviewer_usage;
-}
-
 env_lookup process_environment() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
@@ -146,12 +51,11 @@ env_lookup process_environment() {
   };
 }
 
-parsed_config parse_config(runner_role role, const std::vector<std::string>& args,
-                           const env_lookup& env) {
+parsed_config parse_config(const std::string& command_variable,
+                           const std::vector<std::string>& args, const env_lookup& env) {
   parsed_config out;
   runner_config c;
-  c.role = role;
-  const std::string cmd_var = role == runner_role::worker ? "AGENTQ_AGENT_CMD" : "AGENTQ_REVIEW_CMD";
+  const std::string& cmd_var = command_variable;
   if (auto v = env("AGENTQ_SERVER")) c.server = *v;
   if (auto v = env("AGENTQ_TOKEN")) c.token = *v;
   if (auto v = env(cmd_var)) c.command = *v;

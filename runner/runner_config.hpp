@@ -2,21 +2,23 @@
 // The runners' configuration: flags, with environment variables as defaults
 // (CONTRACT §2), and the exit codes scripts can rely on.
 //
-// | flag             | env                                  | default                 |
-// |------------------|--------------------------------------|-------------------------|
-// | --server URL     | AGENTQ_SERVER                        | http://127.0.0.1:7420   |
-// | --token T        | AGENTQ_TOKEN                         | none (required)         |
-// | --cmd CMD        | AGENTQ_AGENT_CMD / AGENTQ_REVIEW_CMD | none (required)         |
-// | --workdir DIR    | AGENTQ_WORKDIR                       | ./.agentq/work          |
-// | --queues a,b     |                                      | every queue             |
-// | --slots N        |                                      | 1                       |
-// | --lease-s S      |                                      | the server's default    |
-// | --wait-s S       |                                      | 20 (long-poll, 0..60)   |
-// | --task-timeout S |                                      | 3600                    |
-// | --kill-grace S   |                                      | 10 (SIGTERM → SIGKILL)  |
-// | --stop-grace S   |                                      | 60 (after our SIGTERM)  |
-// | --max-tasks N    |                                      | 0 = no limit            |
-// | --idle-exit S    |                                      | 0 = never               |
+// | flag             | env                             | default                 |
+// |------------------|---------------------------------|-------------------------|
+// | --server URL     | AGENTQ_SERVER                   | http://127.0.0.1:7420   |
+// | --token T        | AGENTQ_TOKEN                    | none (required)         |
+// | --cmd CMD        | the program's command variable  | none (required)         |
+// | --workdir DIR    | AGENTQ_WORKDIR                  | ./.agentq/work          |
+// | --queues a,b     |                                 | every queue             |
+// | --slots N        |                                 | 1                       |
+// | --lease-s S      |                                 | the server's default    |
+// | --wait-s S       |                                 | 20 (long-poll, 0..60)   |
+// | --task-timeout S |                                 | 3600                    |
+// | --kill-grace S   |                                 | 10 (SIGTERM → SIGKILL)  |
+// | --stop-grace S   |                                 | 60 (after our SIGTERM)  |
+// | --max-tasks N    |                                 | 0 = no limit            |
+// | --idle-exit S    |                                 | 0 = never               |
+//
+// Each program names its command variable in its runner_profile.
 
 #include <chrono>
 #include <filesystem>
@@ -27,9 +29,7 @@
 
 namespace agentq::runner {
 
-enum class runner_role { worker, reviewer };
-
-// Exit codes of agentq-worker and agentq-reviewer.
+// Exit codes of every runner program.
 namespace exit_code {
 constexpr int ok = 0;           // --max-tasks reached, --idle-exit, or SIGTERM
 constexpr int failure = 1;      // an unexpected error (see the log)
@@ -39,7 +39,6 @@ constexpr int refused = 4;      // the server refused the token (401) or the rol
 }  // namespace exit_code
 
 struct runner_config {
-  runner_role role = runner_role::worker;
   std::string server = "http://127.0.0.1:7420";
   std::string token;
   std::string command;
@@ -58,17 +57,16 @@ struct runner_config {
 
 struct parsed_config {
   std::optional<runner_config> config;  // set when the flags were good
-  bool help = false;                    // --help: print usage(), exit 0
+  bool help = false;                    // --help: print the usage, exit 0
   std::string error;                    // otherwise: what is wrong
 };
 
 using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
 env_lookup process_environment();
 
-parsed_config parse_config(runner_role role, const std::vector<std::string>& args,
-                           const env_lookup& env);
-
-std::string usage(runner_role role);
-const char* program_name(runner_role role);
+// command_variable: the environment variable --cmd defaults to (the
+// program's profile names it).
+parsed_config parse_config(const std::string& command_variable,
+                           const std::vector<std::string>& args, const env_lookup& env);
 
 }  // namespace agentq::runner

@@ -9,7 +9,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "runner/jobs.hpp"
+#include "runner/job_steps.hpp"
 #include "runner/queue_api.hpp"
 
 namespace agentq::runner {
@@ -18,8 +18,9 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-runner_loop::runner_loop(runner_config config)
-    : m_config(std::move(config)), m_workspace(m_config.workdir), m_idle_since(steady::now()) {}
+runner_loop::runner_loop(runner_profile profile, runner_config config)
+    : m_profile(std::move(profile)),
+      m_config(std::move(config)), m_workspace(m_config.workdir), m_idle_since(steady::now()) {}
 
 void runner_loop::request_stop() {
   if (!m_stop.stopping())
@@ -46,8 +47,7 @@ bool runner_loop::sleep_interruptibly(std::chrono::milliseconds duration) {
 }
 
 int runner_loop::run() {
-  const char* name = program_name(m_config.role);
-  const bool worker = m_config.role == runner_role::worker;
+  const std::string& name = m_profile.program;
   job_context ctx{m_config, m_workspace, m_stop};
 
   std::unique_ptr<queue_api> api;
@@ -61,11 +61,11 @@ int runner_loop::run() {
                m_config.server, m_workspace.workdir().string(), m_config.slots,
                m_config.queues.empty() ? std::string("*") : json(m_config.queues).dump());
 
-  // Ask who this token is before the first claim: a worker's token in
-  // agentq-reviewer (or the reverse) would otherwise claim a task it cannot
-  // work on, and use up one of the task's attempts handing it back. (The
-  // check after each claim below stays, for servers without /v1/whoami.)
-  const std::string expected_role = worker ? "worker" : "reviewer";
+  // Ask who this token is before the first claim: a token of another role
+  // would otherwise claim a task this program cannot work on, and use up
+  // one of the task's attempts handing it back. (The check after each claim
+  // below stays, for servers without /v1/whoami.)
+  const std::string& expected_role = m_profile.role;
   try {
     auto role = api->whoami_role();
     if (role && *role != expected_role) {
@@ -161,13 +161,13 @@ int runner_loop::run() {
 
     const std::string granted_role = answer->at("claim").value("role", expected_role);
     if (granted_role != expected_role) {
-      // The server claims by the token's role: a worker's token in a
-      // reviewer (or the reverse) got the other kind of task. Hand it back
-      // untouched; this runner cannot do that work.
+      // The server claims by the token's role: a token of another role got
+      // another kind of task. Hand it back untouched; this program cannot
+      // do that work.
       queue_api back(m_config.server, m_config.token);
       auto id = answer->at("task").at("id").get<std::int64_t>();
       auto token = answer->at("claim").at("token").get<std::int64_t>();
-      back.release(id, token, std::string(name) + " holds a " + granted_role +
+      back.release(id, token, name + " holds a " + granted_role +
                                   " token: released untouched", true);
       spdlog::error("event=wrong_role program={} token_role={} hint=\"give {} a {} agent's token\"",
                     name, granted_role, name, expected_role);
@@ -180,7 +180,7 @@ int runner_loop::run() {
       queue_api late(m_config.server, m_config.token);
       auto id = answer->at("task").at("id").get<std::int64_t>();
       auto token = answer->at("claim").at("token").get<std::int64_t>();
-      auto reply = late.release(id, token, std::string(name) + " stopping: released unstarted", true);
+      auto reply = late.release(id, token, name + " stopping: released unstarted", true);
       spdlog::info("event=released task={} token={} reason=stopping ok={}", id, token, reply.ok());
       break;
     }
@@ -191,11 +191,10 @@ int runner_loop::run() {
       ++m_active;
     }
     const int number = claimed;
-    jobs[number] = std::thread([this, &ctx, worker, number, claimed_at, answer = std::move(*answer)] {
+    jobs[number] = std::thread([this, &ctx, number, claimed_at, answer = std::move(*answer)] {
       job_result result = job_result::failed;
       try {
-        result = worker ? run_work_job(ctx, answer, claimed_at)
-                        : run_review_job(ctx, answer, claimed_at);
+        result = m_profile.job(ctx, answer, claimed_at);
       } catch (const std::exception& e) {
         spdlog::error("event=job_crashed error=\"{}\"", e.what());
       }
@@ -238,24 +237,24 @@ void handle_signals(runner_loop& loop) {
   }).detach();
 }
 
-int runner_main(runner_role role, int argc, char** argv) {
+int runner_main(const runner_profile& profile, int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto parsed = parse_config(role, args, process_environment());
+  auto parsed = parse_config(profile.command_variable, args, process_environment());
   if (parsed.help) {
-    std::cout << usage(role);
+    std::cout << profile.usage;
     return exit_code::ok;
   }
   if (!parsed.config) {
-    std::cerr << program_name(role) << ": " << parsed.error << "\n(see " << program_name(role)
+    std::cerr << profile.program << ": " << parsed.error << "\n(see " << profile.program
               << " --help)\n";
     return exit_code::usage;
   }
-  auto logger = spdlog::stderr_color_mt(program_name(role));
+  auto logger = spdlog::stderr_color_mt(profile.program);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(parsed.config->log_level));
   try {
-    runner_loop loop(std::move(*parsed.config));
+    runner_loop loop(profile, std::move(*parsed.config));
     handle_signals(loop);
     return loop.run();
   } catch (const std::exception& e) {

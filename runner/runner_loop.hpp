@@ -1,6 +1,6 @@
 #pragma once
-// The claim loop both runners share: long-poll for work while a slot is
-// free, hand each claim to the role's job on a thread of its own, and stop
+// The claim loop every runner program shares: long-poll for work while a
+// slot is free, hand each claim to the profile's job on a thread of its own, and stop
 // on --max-tasks, --idle-exit or a signal. Answers the process's exit code.
 //
 //   first claim request unreachable  -> exit 3 at once (a bad --server)
@@ -19,12 +19,13 @@
 #include "runner/claim_session.hpp"
 #include "runner/git_workspace.hpp"
 #include "runner/runner_config.hpp"
+#include "runner/runner_profile.hpp"
 
 namespace agentq::runner {
 
 class runner_loop {
  public:
-  explicit runner_loop(runner_config config);
+  runner_loop(runner_profile profile, runner_config config);
 
   int run();
 
@@ -37,6 +38,7 @@ class runner_loop {
   void wait_for_slot();
   bool sleep_interruptibly(std::chrono::milliseconds duration);
 
+  runner_profile m_profile;
   runner_config m_config;
   git_workspace m_workspace;
   stop_state m_stop;
@@ -52,7 +54,8 @@ class runner_loop {
 // request_abort. Call before any other thread starts.
 void handle_signals(runner_loop& loop);
 
-// The whole program: flags, logging, the loop. main() is one line.
-int runner_main(runner_role role, int argc, char** argv);
+// The whole program: flags, logging, the loop. main() fills in the profile
+// and calls this.
+int runner_main(const runner_profile& profile, int argc, char** argv);
 
 }  // namespace agentq::runner
