@@ -18,7 +18,7 @@ using namespace agentq;
 using namespace agentq::testing;
 using nlohmann::json;
 
-TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and increasing",
+TEST_CASE("32 threads claiming 1000 tasks: each claimed once - tokens unique and increasing",
           "[claim][concurrency]") {
   queue_fixture f;
   f.queue.set_clock(std::nullopt);  // real time: 32 connections, no pinned clock
@@ -84,7 +84,7 @@ TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and
   CHECK(check_invariants(f.queue.connection()).empty());
 }
 
-TEST_CASE("a batch claim takes several tasks, each with its own increasing token", "[claim]") {
+TEST_CASE("a batch claim takes several tasks - each with its own increasing token", "[claim]") {
   queue_fixture f;
   for (int i = 0; i < 5; ++i) f.add();
   auto grants = f.queue.claim(f.worker1, {}, 60, 3);
@@ -124,7 +124,7 @@ TEST_CASE("the claim answer has the contract's fields", "[claim]") {
   CHECK(a["feedback"] == json::array());
 }
 
-TEST_CASE("claims take the highest priority first, then the oldest", "[claim]") {
+TEST_CASE("claims take the highest priority first - then the oldest", "[claim]") {
   queue_fixture f;
   auto low = f.add({{"priority", -1}});
   auto first_normal = f.add();
@@ -135,7 +135,7 @@ TEST_CASE("claims take the highest priority first, then the oldest", "[claim]") 
   CHECK(order == std::vector<std::int64_t>{urgent, first_normal, second_normal, low});
 }
 
-TEST_CASE("claims honour queues, run_after and dependencies", "[claim]") {
+TEST_CASE("claims honour queues and run_after and dependencies", "[claim]") {
   queue_fixture f;
   auto backend = f.add({{"queue", "backend"}});
   auto later = f.add({{"run_after", at(100)}});
@@ -157,7 +157,7 @@ TEST_CASE("claims honour queues, run_after and dependencies", "[claim]") {
   CHECK(f.state(dependent) == "queued");
 }
 
-TEST_CASE("a claim plan uses the partial indexes, not a scan of finished tasks", "[claim]") {
+TEST_CASE("a claim plan uses the partial indexes - not a scan of finished tasks", "[claim]") {
   queue_fixture f;
   {
     pqxx::work tx(f.queue.connection());
