@@ -1,6 +1,7 @@
 // Claims: one holder per task, tokens that only grow, order and filters.
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -67,15 +68,25 @@ TEST_CASE("32 threads claiming 1000 tasks: each claimed once - tokens unique and
     CHECK(std::is_sorted(tokens.begin(), tokens.end()));  // increasing for each claimer
 
   // Tokens were committed in the order they were drawn, so no claim ever
-  // became visible with a token below one already handed out. Needs the
-  // server's track_commit_timestamp (scripts/test turns it on).
+  // became visible with a token below one already handed out. That needs the
+  // server's track_commit_timestamp, which only a server restart can turn on
+  // (no per-database setting): on a stock server this one check is skipped
+  // with a warning. scripts/test starts its server with it on and sets
+  // AGENTQ_TEST_EXPECT_COMMIT_TIMESTAMPS, so there (and in CI) it must run.
   pqxx::read_transaction tx(f.queue.connection());
-  REQUIRE(tx.exec("show track_commit_timestamp")[0][0].as<std::string>() == "on");
-  auto inversions = tx.exec(
-      "select count(*) from (select pg_xact_commit_timestamp(xmin) as committed, "
-      "lag(pg_xact_commit_timestamp(xmin)) over (order by token) as before from claims) c "
-      "where committed < before")[0][0].as<int>();
-  CHECK(inversions == 0);
+  const bool tracked = tx.exec("show track_commit_timestamp")[0][0].as<std::string>() == "on";
+  if (tracked) {
+    auto inversions = tx.exec(
+        "select count(*) from (select pg_xact_commit_timestamp(xmin) as committed, "
+        "lag(pg_xact_commit_timestamp(xmin)) over (order by token) as before from claims) c "
+        "where committed < before")[0][0].as<int>();
+    CHECK(inversions == 0);
+  } else {
+    const char* expected = std::getenv("AGENTQ_TEST_EXPECT_COMMIT_TIMESTAMPS");
+    REQUIRE_FALSE((expected && *expected));  // scripts/test's server lost the setting
+    WARN("skipped the commit-order check: this PostgreSQL runs with "
+         "track_commit_timestamp=off (it needs a server restart; scripts/test turns it on)");
+  }
   CHECK(tx.exec("select count(*) from tasks where state = 'working'")[0][0].as<int>() ==
         task_count);
   CHECK(tx.exec("select count(*) from events where kind = 'claimed'")[0][0].as<int>() ==
