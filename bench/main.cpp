@@ -98,17 +98,9 @@ int main(int argc, char** argv) {
       for (int clients : opts.clients) add(run_store_row(tpl, opts, clients));
     if (opts.wants("batch"))
       for (int batch : opts.batches) add(run_batch_row(tpl, opts, batch));
-    if (opts.wants("http")) {
-#ifdef AGENTQ_BENCH_HTTP
-      if (!opts.agentq.empty())
-        for (int clients : opts.clients) add(run_http_row(tpl, opts, clients, work_dir));
-#else
-      std::fprintf(stderr, "agentq-bench: built without the HTTP rows (no agentq_client)\n");
-#endif
-    }
-#ifdef AGENTQ_BENCH_HTTP
+    if (opts.wants("http") && !opts.agentq.empty())
+      for (int clients : opts.clients) add(run_http_row(tpl, opts, clients, work_dir));
     if (opts.wants("wake") && !opts.agentq.empty()) add(run_wake_row(tpl, opts, work_dir));
-#endif
     if (opts.wants("index") && opts.finished_tasks > 0) {
       add(run_index_row(tpl, opts, 0));
       add(run_index_row(tpl, opts, opts.finished_tasks));

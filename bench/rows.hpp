@@ -29,14 +29,12 @@ row run_batch_row(const bench_template& tpl, const options& opts, int batch);
 // One thread: claim only, with `finished` done tasks in the table.
 row run_index_row(const bench_template& tpl, const options& opts, int finished);
 
-#ifdef AGENTQ_BENCH_HTTP
 // `clients` agentq_client connections to an `agentq serve` child: claim + submit.
 row run_http_row(const bench_template& tpl, const options& opts, int clients,
                  const std::string& work_dir);
 // One client parked in a claim long-poll (wait_s) while another adds tasks:
 // the time from a task's commit to the waiter's answer.
 row run_wake_row(const bench_template& tpl, const options& opts, const std::string& work_dir);
-#endif
 
 // A row with its identity filled in, and its numbers from a load.
 row make_row(const std::string& kind, const std::string& method, int clients);

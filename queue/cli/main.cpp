@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "core/defaults.hpp"
 
 namespace {
 
@@ -60,7 +61,7 @@ std::string env_or(const char* name, const std::string& fallback) {
 int main(int argc, char** argv) {
   using namespace agentq::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
-  connection_options conn{env_or("AGENTQ_SERVER", "http://127.0.0.1:7420"),
+  connection_options conn{env_or("AGENTQ_SERVER", agentq::defaults::server_url),
                           env_or("AGENTQ_TOKEN", "")};
   std::string command;
   std::vector<std::string> rest;

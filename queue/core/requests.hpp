@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/defaults.hpp"
 #include "core/refusal.hpp"
 #include "core/task_state.hpp"
 
@@ -25,8 +26,8 @@ struct limits {
   static constexpr std::size_t text_max = 64 * 1024;  // summaries, reasons, notes
   static constexpr std::size_t labels_max = 32;
   static constexpr std::size_t depends_on_max = 100;
-  static constexpr int lease_min_s = 5;
-  static constexpr int lease_max_s = 3600;
+  static constexpr int lease_min_s = defaults::lease_min_s;
+  static constexpr int lease_max_s = defaults::lease_max_s;
   static constexpr int wait_max_s = 60;
 };
 

@@ -16,7 +16,8 @@ ensure_packages() {
   local wanted=("$@") missing=()
   [ ${#wanted[@]} -eq 0 ] && wanted=("${AGENTQ_PACKAGES[@]}")
   for pkg in "${wanted[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    # No pipe into grep -q: under pipefail, grep quitting early can fail the line.
+    [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
@@ -27,14 +28,20 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures and builds into $1 (default: build/). CI turns warnings into errors.
+# Configures $1 and builds into $2 (default: build/): every target, or only
+# the targets named after it. CI turns warnings into errors.
 build_agentq() {
   local root=$1 dir=${2:-$1/build}
+  shift $(($# < 2 ? $# : 2))
   local werror=OFF
   [ "${CI:-}" = "true" ] && werror=ON
-  say "building into $dir"
+  say "building ${*:-everything} into $dir"
   cmake -S "$root" -B "$dir" -DAGENTQ_WERROR=$werror >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
+  if [ $# -gt 0 ]; then
+    cmake --build "$dir" -j "$(nproc)" --target "$@"
+  else
+    cmake --build "$dir" -j "$(nproc)"
+  fi
 }
 
 pg_bindir() {

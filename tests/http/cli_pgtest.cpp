@@ -20,7 +20,7 @@ std::map<std::string, std::string> env_for(const server_process& server,
 
 }  // namespace
 
-TEST_CASE("cli: --help everywhere, usage errors exit 2", "[cli]") {
+TEST_CASE("cli: --help everywhere - usage errors exit 2", "[cli]") {
   auto help = run_agentq({"--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("agentq migrate") != std::string::npos);
@@ -46,7 +46,7 @@ TEST_CASE("cli: an unreachable server exits 3", "[cli]") {
   CHECK(r.err.find("AGENTQ_SERVER") != std::string::npos);
 }
 
-TEST_CASE("cli: repos, agents and tasks through a real server", "[cli]") {
+TEST_CASE("cli: repos and agents and tasks through a real server", "[cli]") {
   test_database db;
   server_process server(db.url());
   auto env = env_for(server);
@@ -117,7 +117,7 @@ TEST_CASE("cli: repos, agents and tasks through a real server", "[cli]") {
   CHECK(json::parse(agents.out)["agents"][0]["revoked_at"].is_string());
 }
 
-TEST_CASE("cli: disagreements list shows open entries as a table; show and resolve", "[cli]") {
+TEST_CASE("cli: disagreements list shows open entries as a table - show and resolve", "[cli]") {
   test_database db;
   server_process server(db.url());
   auto env = env_for(server);

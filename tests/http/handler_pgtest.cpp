@@ -173,7 +173,7 @@ TEST_CASE("handler: an approval without a merger records a pending merge", "[han
   CHECK(fp["merges"][0]["status"] == "pending");
 }
 
-TEST_CASE("handler: health, readiness and metrics", "[handler]") {
+TEST_CASE("handler: health and readiness and metrics", "[handler]") {
   handler_fixture f;
   auto health = f.call("GET", "/healthz", "");
   CHECK(health.reply.status == 200);
@@ -376,7 +376,7 @@ TEST_CASE("handler: every route checks the caller's role and changes nothing whe
   }
 }
 
-TEST_CASE("handler: stale tokens after expiry and after release, and another agent's token",
+TEST_CASE("handler: stale tokens after expiry and after release and another agent's token",
           "[handler][fencing]") {
   handler_fixture f;
   auto id = f.add_task();

@@ -5,7 +5,7 @@
 
 using namespace agentq;
 
-TEST_CASE("paths split into segments; empty segments make no path", "[parsing]") {
+TEST_CASE("paths split into segments - empty segments make no path", "[parsing]") {
   CHECK(split_path("/v1/tasks/12/submit") ==
         std::vector<std::string>{"v1", "tasks", "12", "submit"});
   CHECK(split_path("/")->empty());
@@ -15,7 +15,7 @@ TEST_CASE("paths split into segments; empty segments make no path", "[parsing]")
   CHECK_FALSE(split_path(""));
 }
 
-TEST_CASE("query strings decode; broken escapes are refused", "[parsing]") {
+TEST_CASE("query strings decode - broken escapes are refused", "[parsing]") {
   auto q = parse_query("state=queued&queue=a%2Db&note=two+words&flag&=x");
   REQUIRE(q);
   CHECK((*q)["state"] == "queued");

@@ -54,7 +54,7 @@ bool has_retry_after(const http_response& r) { return r.headers.count("retry-aft
 
 }  // namespace
 
-TEST_CASE("database restart: 503 with Retry-After while down, then recovery without a "
+TEST_CASE("database restart: 503 with Retry-After while down - then recovery without a "
           "server restart",
           "[restart]") {
   const std::string control = pg_ctl();

@@ -239,7 +239,7 @@ TEST_CASE("an approval through the server merges the submitted commit", "[server
         "yes");
 }
 
-TEST_CASE("a person overrules a rejection: the server merges it, the log keeps both sides, "
+TEST_CASE("a person overrules a rejection: the server merges it - the log keeps both sides - "
           "and the entry shows the change's diff stats",
           "[server][git]") {
   repo_on_disk repo;

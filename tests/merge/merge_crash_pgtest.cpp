@@ -43,7 +43,7 @@ long count_of(const std::vector<std::string>& values, const std::string& value) 
 
 }  // namespace
 
-TEST_CASE("a merger killed after its push is reconciled: done, on the base once") {
+TEST_CASE("a merger killed after its push is reconciled: done with the change on the base once") {
   merge_world w;
   auto task = w.add_task("add feature");
   auto work = w.work_on(task, {{"feature.txt", "hello\n"}});

@@ -27,7 +27,7 @@ bool has(const std::vector<std::string>& values, const std::string& value) {
 
 }  // namespace
 
-TEST_CASE("an approval lands as a fast-forward, once, and the task is done") {
+TEST_CASE("an approval lands as a fast-forward once and the task is done") {
   merge_world w;
   auto task = w.add_task("add feature");
   auto work = w.work_on(task, {{"feature.txt", "hello\n"}});
@@ -97,7 +97,7 @@ TEST_CASE("a base branch that moved meanwhile gets a merge commit naming the tas
   CHECK(w.merge_row(merge_id)["merge_commit"] == landed.merge_commit);
 }
 
-TEST_CASE("what lands is the submitted commit, not what its branch holds later") {
+TEST_CASE("what lands is the submitted commit - not what its branch holds later") {
   merge_world w;
   auto task = w.add_task("add feature");
   auto work = w.work_on(task, {{"feature.txt", "reviewed\n"}});
@@ -115,7 +115,7 @@ TEST_CASE("what lands is the submitted commit, not what its branch holds later")
   CHECK_FALSE(has(w.git.history("main"), sneaky));
 }
 
-TEST_CASE("a submission whose commit is gone goes back to the worker, nothing merged") {
+TEST_CASE("a submission whose commit is gone goes back to the worker - nothing merged") {
   merge_world w;
   auto task = w.add_task("add feature");
   auto work = w.work_on(task, {{"feature.txt", "reviewed\n"}});

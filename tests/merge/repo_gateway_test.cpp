@@ -8,7 +8,7 @@ using agentq::git::repo_gateway;
 using agentq::git::repo_ref;
 using agentq::testing::git_fixture;
 
-TEST_CASE("branch_tip_is answers true, false, and false for an unknown branch") {
+TEST_CASE("branch_tip_is answers true or false and false for an unknown branch") {
   git_fixture g;
   auto first = g.commit("agentq/1/1", "main", {{"a.txt", "one\n"}}, "one");
   auto second = g.commit("agentq/1/1", "agentq/1/1", {{"a.txt", "two\n"}}, "two");
@@ -71,7 +71,7 @@ TEST_CASE("diff_stats of a commit the mirror cannot find says what to do") {
                       Catch::Contains("is not in repository 'proj'"));
 }
 
-TEST_CASE("an unreachable repository is an error that names it, without credentials") {
+TEST_CASE("an unreachable repository is an error that names it - without credentials") {
   git_fixture g;
   repo_gateway gateway(g.cache());
   REQUIRE_THROWS_WITH(
@@ -98,7 +98,7 @@ TEST_CASE("names that are not path-safe never become directories") {
                     Catch::Contains("not a valid branch name"));
 }
 
-TEST_CASE("push_branch refuses what is not a fast-forward, and never forces") {
+TEST_CASE("push_branch refuses what is not a fast-forward and never forces") {
   git_fixture g;
   auto ahead = g.commit("side", "main", {{"a.txt", "a\n"}}, "ahead of main");
   repo_gateway gateway(g.cache());

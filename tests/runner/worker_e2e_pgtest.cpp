@@ -184,7 +184,7 @@ TEST_CASE("a worker killed mid-task: the task is reclaimed with a higher token a
   ::kill(-stuck_pid, SIGKILL);  // the orphaned agent of the killed runner
 }
 
-TEST_CASE("agent failure - timeout and no change release the task with the reason", "[e2e][worker]") {
+TEST_CASE("agent failure and timeout and no change each release the task with the reason", "[e2e][worker]") {
   // A long backoff keeps released tasks from coming straight back.
   e2e_fixture f({"--retry-backoff-s", "600"});
   auto token = f.agent("worker-1", "worker");
@@ -237,7 +237,7 @@ TEST_CASE("SIGTERM: no new claims - the task in hand is stopped and released wit
   CHECK(f.get_task(id + 1)["claims"].empty());
 }
 
-TEST_CASE("clear failures: unreachable server - bad token - unreachable repository", "[e2e][worker]") {
+TEST_CASE("clear failures for an unreachable server and a bad token and an unreachable repository", "[e2e][worker]") {
   e2e_fixture f({"--retry-backoff-s", "600"});
   auto token = f.agent("worker-1", "worker");
 

@@ -1,6 +1,7 @@
 // Claims: one holder per task, tokens that only grow, order and filters.
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -18,7 +19,7 @@ using namespace agentq;
 using namespace agentq::testing;
 using nlohmann::json;
 
-TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and increasing",
+TEST_CASE("32 threads claiming 1000 tasks: each claimed once - tokens unique and increasing",
           "[claim][concurrency]") {
   queue_fixture f;
   f.queue.set_clock(std::nullopt);  // real time: 32 connections, no pinned clock
@@ -67,15 +68,25 @@ TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and
     CHECK(std::is_sorted(tokens.begin(), tokens.end()));  // increasing for each claimer
 
   // Tokens were committed in the order they were drawn, so no claim ever
-  // became visible with a token below one already handed out. Needs the
-  // server's track_commit_timestamp (scripts/test turns it on).
+  // became visible with a token below one already handed out. That needs the
+  // server's track_commit_timestamp, which only a server restart can turn on
+  // (no per-database setting): on a stock server this one check is skipped
+  // with a warning. scripts/test starts its server with it on and sets
+  // AGENTQ_TEST_EXPECT_COMMIT_TIMESTAMPS, so there (and in CI) it must run.
   pqxx::read_transaction tx(f.queue.connection());
-  REQUIRE(tx.exec("show track_commit_timestamp")[0][0].as<std::string>() == "on");
-  auto inversions = tx.exec(
-      "select count(*) from (select pg_xact_commit_timestamp(xmin) as committed, "
-      "lag(pg_xact_commit_timestamp(xmin)) over (order by token) as before from claims) c "
-      "where committed < before")[0][0].as<int>();
-  CHECK(inversions == 0);
+  const bool tracked = tx.exec("show track_commit_timestamp")[0][0].as<std::string>() == "on";
+  if (tracked) {
+    auto inversions = tx.exec(
+        "select count(*) from (select pg_xact_commit_timestamp(xmin) as committed, "
+        "lag(pg_xact_commit_timestamp(xmin)) over (order by token) as before from claims) c "
+        "where committed < before")[0][0].as<int>();
+    CHECK(inversions == 0);
+  } else {
+    const char* expected = std::getenv("AGENTQ_TEST_EXPECT_COMMIT_TIMESTAMPS");
+    REQUIRE_FALSE((expected && *expected));  // scripts/test's server lost the setting
+    WARN("skipped the commit-order check: this PostgreSQL runs with "
+         "track_commit_timestamp=off (it needs a server restart; scripts/test turns it on)");
+  }
   CHECK(tx.exec("select count(*) from tasks where state = 'working'")[0][0].as<int>() ==
         task_count);
   CHECK(tx.exec("select count(*) from events where kind = 'claimed'")[0][0].as<int>() ==
@@ -84,7 +95,7 @@ TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and
   CHECK(check_invariants(f.queue.connection()).empty());
 }
 
-TEST_CASE("a batch claim takes several tasks, each with its own increasing token", "[claim]") {
+TEST_CASE("a batch claim takes several tasks - each with its own increasing token", "[claim]") {
   queue_fixture f;
   for (int i = 0; i < 5; ++i) f.add();
   auto grants = f.queue.claim(f.worker1, {}, 60, 3);
@@ -124,7 +135,7 @@ TEST_CASE("the claim answer has the contract's fields", "[claim]") {
   CHECK(a["feedback"] == json::array());
 }
 
-TEST_CASE("claims take the highest priority first, then the oldest", "[claim]") {
+TEST_CASE("claims take the highest priority first - then the oldest", "[claim]") {
   queue_fixture f;
   auto low = f.add({{"priority", -1}});
   auto first_normal = f.add();
@@ -135,7 +146,7 @@ TEST_CASE("claims take the highest priority first, then the oldest", "[claim]") 
   CHECK(order == std::vector<std::int64_t>{urgent, first_normal, second_normal, low});
 }
 
-TEST_CASE("claims honour queues, run_after and dependencies", "[claim]") {
+TEST_CASE("claims honour queues and run_after and dependencies", "[claim]") {
   queue_fixture f;
   auto backend = f.add({{"queue", "backend"}});
   auto later = f.add({{"run_after", at(100)}});
@@ -157,7 +168,7 @@ TEST_CASE("claims honour queues, run_after and dependencies", "[claim]") {
   CHECK(f.state(dependent) == "queued");
 }
 
-TEST_CASE("a claim plan uses the partial indexes, not a scan of finished tasks", "[claim]") {
+TEST_CASE("a claim plan uses the partial indexes - not a scan of finished tasks", "[claim]") {
   queue_fixture f;
   {
     pqxx::work tx(f.queue.connection());

@@ -9,7 +9,7 @@
 using namespace agentq;
 using namespace agentq::testing;
 
-TEST_CASE("a full history of claims, expiries, rejections and merges is consistent",
+TEST_CASE("a full history of claims and expiries and rejections and merges is consistent",
           "[invariants]") {
   queue_fixture f;
   auto a = f.add();

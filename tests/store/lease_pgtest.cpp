@@ -145,7 +145,7 @@ TEST_CASE("a stale reviewer cannot approve or reject", "[lease]") {
   CHECK(f.snapshot(id) == before);
 }
 
-TEST_CASE("holder calls on unknown tasks answer not_found, wrong-role calls invalid_state",
+TEST_CASE("holder calls on unknown tasks answer not_found - wrong-role calls invalid_state",
           "[lease]") {
   queue_fixture f;
   auto hb = f.queue.heartbeat(999999, heartbeat_request{1, std::nullopt}, f.worker1);

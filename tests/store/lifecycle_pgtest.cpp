@@ -63,7 +63,7 @@ TEST_CASE("dependencies on unknown tasks are refused and nothing is added", "[li
   CHECK(f.queue.list_tasks(std::nullopt, std::nullopt, 100, std::nullopt).tasks.size() == 1);
 }
 
-TEST_CASE("a released task waits out its backoff, then fails when attempts are used up",
+TEST_CASE("a released task waits out its backoff - then fails when attempts are used up",
           "[lifecycle]") {
   queue_fixture f;
   auto id = f.add({{"max_attempts", 2}});
@@ -91,7 +91,7 @@ TEST_CASE("a released task waits out its backoff, then fails when attempts are u
   CHECK(events.back()["detail"]["reason"] == "still failing");
 }
 
-TEST_CASE("a release without retry fails the task, a reviewer's release returns it for review",
+TEST_CASE("a release without retry fails the task - a reviewer's release returns it for review",
           "[lifecycle]") {
   queue_fixture f;
   auto give_up = f.add();
@@ -174,7 +174,7 @@ TEST_CASE("cancel works from every state that is not final and ends the live cla
   CHECK(missing.error().code == error_code::not_found);
 }
 
-TEST_CASE("requeue brings back needs_human, failed and cancelled tasks, with a note",
+TEST_CASE("requeue brings back needs_human and failed and cancelled tasks with a note",
           "[lifecycle]") {
   queue_fixture f;
   auto id = f.add({{"max_review_rounds", 1}});
@@ -229,7 +229,7 @@ TEST_CASE("concurrent adds with one idempotency key make one task", "[lifecycle]
   CHECK(f.queue.list_tasks(std::nullopt, std::nullopt, 100, std::nullopt).tasks.size() == 1);
 }
 
-TEST_CASE("every transition is in the event history with its token, actor and states",
+TEST_CASE("every transition is in the event history with its token and actor and states",
           "[lifecycle]") {
   queue_fixture f;
   auto id = f.add();

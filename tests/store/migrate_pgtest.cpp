@@ -25,7 +25,7 @@ TEST_CASE("migrating twice applies everything once", "[migrate]") {
   CHECK(current_schema_version(conn) == latest_schema_version());
 }
 
-TEST_CASE("two agentq migrate processes at once: both succeed, each migration applied once",
+TEST_CASE("two agentq migrate processes at once: both succeed - each migration applied once",
           "[migrate][concurrency]") {
   auto db = test_database::empty();
   std::vector<pid_t> children;

@@ -60,7 +60,7 @@ TEST_CASE("the last review round's rejection waits for a person", "[review]") {
   CHECK(f.queue.list_disagreements("open", 100).size() == 2);
 }
 
-TEST_CASE("disagreements are resolved once, by a named person", "[review]") {
+TEST_CASE("disagreements are resolved once - by a named person", "[review]") {
   queue_fixture f;
   auto id = f.add();
   auto review = f.to_review(id, f.worker1, f.reviewer1);
@@ -87,7 +87,7 @@ TEST_CASE("disagreements are resolved once, by a named person", "[review]") {
   CHECK(f.queue.list_disagreements("all", 100).size() == 1);
 }
 
-TEST_CASE("an approval holds the task for the merger: no heartbeat, cancel or reaper takes it",
+TEST_CASE("an approval holds the task for the merger: no heartbeat or cancel or reaper takes it",
           "[review][merge]") {
   queue_fixture f;
   auto id = f.add();
@@ -129,7 +129,7 @@ TEST_CASE("an approval holds the task for the merger: no heartbeat, cancel or re
   CHECK(f.queue.list_pending_merges(0, 10).empty());
 }
 
-TEST_CASE("a merge conflict sends the task back with the conflict as feedback, not as a "
+TEST_CASE("a merge conflict sends the task back with the conflict as feedback - not as a "
           "disagreement",
           "[review][merge]") {
   queue_fixture f;
@@ -149,7 +149,7 @@ TEST_CASE("a merge conflict sends the task back with the conflict as feedback, n
   CHECK((*f.queue.get_task(id))["events"].back()["kind"] == "claimed");
 }
 
-TEST_CASE("a person approves a needs_human task over the reviewer: merged, and logged as an "
+TEST_CASE("a person approves a needs_human task over the reviewer: merged and logged as an "
           "override with both sides' words",
           "[review][merge]") {
   queue_fixture f;
@@ -193,7 +193,7 @@ TEST_CASE("a person approves a needs_human task over the reviewer: merged, and l
   CHECK(events.back()["to_state"] == "done");
 }
 
-TEST_CASE("cancels racing approvals: a task is either cancelled with no merge, or merged",
+TEST_CASE("cancels racing approvals: a task is either cancelled with no merge - or merged",
           "[review][merge][concurrency]") {
   queue_fixture f;
   constexpr int n = 40;

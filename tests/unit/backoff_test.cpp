@@ -15,7 +15,7 @@ TEST_CASE("retry backoff doubles from the base and stops at the cap", "[backoff]
   CHECK(retry_backoff_s(100, policy) == 60);
 }
 
-TEST_CASE("retry backoff of zero base is no backoff, and odd attempts are safe", "[backoff]") {
+TEST_CASE("retry backoff of zero base is no backoff and odd attempts are safe", "[backoff]") {
   CHECK(retry_backoff_s(3, backoff_policy{0, 60}) == 0);
   CHECK(retry_backoff_s(0, backoff_policy{5, 60}) == 5);
   CHECK(retry_backoff_s(-4, backoff_policy{5, 60}) == 5);

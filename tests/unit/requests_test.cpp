@@ -164,7 +164,7 @@ TEST_CASE("claim requests keep wait and lease in range", "[requests]") {
   CHECK_FALSE(parse_claim_request(json{{"queues", {"a b"}}}));
 }
 
-TEST_CASE("agents, repos and resolutions are validated", "[requests]") {
+TEST_CASE("agents and repos and resolutions are validated", "[requests]") {
   CHECK(parse_new_agent(json{{"name", "claude-1@laptop"}, {"role", "worker"}}));
   CHECK_FALSE(parse_new_agent(json{{"name", "x"}, {"role", "root"}}));
   CHECK_FALSE(parse_new_agent(json{{"name", "x y"}, {"role", "worker"}}));
@@ -188,7 +188,7 @@ TEST_CASE("agents, repos and resolutions are validated", "[requests]") {
   CHECK_FALSE(parse_note_request(json{{"reason", "x"}}, "note"));
 }
 
-TEST_CASE("name, branch and time shapes", "[requests]") {
+TEST_CASE("name and branch and time shapes", "[requests]") {
   CHECK(claim_branch(7, 42) == "agentq/7/42");
   CHECK(is_valid_branch_name(claim_branch(7, 42)));
   CHECK(is_valid_branch_name("main"));

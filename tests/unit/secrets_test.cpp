@@ -11,7 +11,7 @@ TEST_CASE("sha256 matches the published test vectors", "[secrets]") {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST_CASE("generated tokens are long, prefixed and do not repeat", "[secrets]") {
+TEST_CASE("generated tokens are long and prefixed and do not repeat", "[secrets]") {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     auto token = agentq::generate_token();

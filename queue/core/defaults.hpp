@@ -1,0 +1,22 @@
+#pragma once
+// The defaults a user meets in several programs, said once: the server's
+// database and address, the address clients dial, and the lease a claim may
+// ask for (docs/api.md §2 and §5). Usage texts repeat the values for people;
+// code reads them from here.
+
+namespace agentq::defaults {
+
+// AGENTQ_DATABASE_URL: libpq's URI for a local database named agentq.
+inline constexpr const char* database_url = "postgresql:///agentq";
+// AGENTQ_LISTEN: where `agentq serve` listens.
+inline constexpr const char* listen = "127.0.0.1:7420";
+// AGENTQ_SERVER: where the CLI and the runners find the server.
+inline constexpr const char* server_url = "http://127.0.0.1:7420";
+
+// A claim's lease: the range a request (POST /v1/claims lease_s, a runner's
+// --lease-s) and `agentq serve --lease-s` may name, and the server's default.
+inline constexpr int lease_min_s = 5;
+inline constexpr int lease_max_s = 3600;
+inline constexpr int lease_s = 300;
+
+}  // namespace agentq::defaults
