@@ -11,7 +11,6 @@
 
 #include <agentq/sql.hpp>
 
-#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -69,7 +68,7 @@ TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and
   // Tokens were committed in the order they were drawn, so no claim ever
   // became visible with a token below one already handed out. Needs the
   // server's track_commit_timestamp (scripts/test turns it on).
-  pqxx::read_transaction tx(f.queue.connection());
+  pqxx::read_transaction tx(f.sql);
   REQUIRE(tx.exec("show track_commit_timestamp")[0][0].as<std::string>() == "on");
   auto inversions = tx.exec(
       "select count(*) from (select pg_xact_commit_timestamp(xmin) as committed, "
@@ -81,7 +80,7 @@ TEST_CASE("32 threads claiming 1,000 tasks: each claimed once, tokens unique and
   CHECK(tx.exec("select count(*) from events where kind = 'claimed'")[0][0].as<int>() ==
         task_count);
   tx.commit();
-  CHECK(check_invariants(f.queue.connection()).empty());
+  CHECK(f.queue.check_invariants().empty());
 }
 
 TEST_CASE("a batch claim takes several tasks, each with its own increasing token", "[claim]") {
@@ -160,7 +159,7 @@ TEST_CASE("claims honour queues, run_after and dependencies", "[claim]") {
 TEST_CASE("a claim plan uses the partial indexes, not a scan of finished tasks", "[claim]") {
   queue_fixture f;
   {
-    pqxx::work tx(f.queue.connection());
+    pqxx::work tx(f.sql);
     tx.exec(
         "insert into tasks (title, body, repo_id, state, finished_at) "
         "select 'old', '', (select id from repos where name = 'demo'), 'done', now() "
@@ -169,7 +168,7 @@ TEST_CASE("a claim plan uses the partial indexes, not a scan of finished tasks",
     tx.commit();
   }
   f.add();
-  pqxx::work tx(f.queue.connection());
+  pqxx::work tx(f.sql);
   // The real claim statement, planned as the store runs it.
   tx.exec("prepare claim_plan as " + std::string(sql::tasks_claim_worker));
   std::string plan;
