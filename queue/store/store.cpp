@@ -212,7 +212,8 @@ std::vector<claim_grant> store::claim(const agent_identity& agent,
   run(tx, sql::tasks_claim_lock);
   auto query = agent.role == agent_role::worker ? sql::tasks_claim_worker
                                                 : sql::tasks_claim_reviewer;
-  auto rows = run(tx, query, agent.id, agent.name, non_empty_array(queues), limit, lease_s, m_impl->now);
+  auto rows = run(tx, query, agent.id, agent.name, non_empty_array(queues), limit, lease_s,
+                  m_impl->now);
   tx.commit();
 
   std::vector<claim_grant> grants;
@@ -303,7 +304,8 @@ outcome<json> store::submit(std::int64_t task_id, const submit_request& request,
 }
 
 outcome<state_change> store::release(std::int64_t task_id, const release_request& request,
-                                     const agent_identity& agent, const backoff_policy& backoff) try {
+                                     const agent_identity& agent,
+                                     const backoff_policy& backoff) try {
   pqxx::work tx(m_impl->conn);
   // The attempt that is giving up decides the backoff. Reading it unlocked is
   // safe: it changes only when the task is claimed anew, and then the guarded
@@ -529,7 +531,8 @@ outcome<json> store::get_disagreement(std::int64_t id) try {
 outcome<json> store::resolve_disagreement(std::int64_t id, const resolve_request& request,
                                           const std::string& by) try {
   pqxx::work tx(m_impl->conn);
-  auto rows = run(tx, sql::disagreements_resolve, id, request.decision, request.note, by, m_impl->now);
+  auto rows =
+      run(tx, sql::disagreements_resolve, id, request.decision, request.note, by, m_impl->now);
   if (rows.empty()) {
     if (run(tx, sql::disagreements_exists, id).empty())
       return refuse(error_code::not_found, "no disagreement " + std::to_string(id));
