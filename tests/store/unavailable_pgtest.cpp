@@ -44,9 +44,11 @@ TEST_CASE("a store whose connection was killed throws database_unavailable, the 
   queue_fixture f;
   f.add();
   // The server ends the store's session, as a restart or a failover does
-  // (waiting until it is gone). libpqxx reconnects on the next call, so each
-  // entry point below gets a freshly killed connection.
+  // (waiting until it is gone). libpqxx reconnects on the call after a
+  // failure, so each entry point below gets a live connection that is then
+  // killed: a successful call first, which also shows the store recovers.
   auto kill_store_session = [&] {
+    f.queue.list_repos();
     pqxx::work tx(f.sql);
     auto killed = tx.exec("select pg_terminate_backend(pid, 5000) from pg_stat_activity "
                           "where datname = current_database() and pid <> pg_backend_pid()");
