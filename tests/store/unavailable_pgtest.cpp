@@ -38,8 +38,8 @@ TEST_CASE("a store on a database that is not there throws database_unavailable",
   CHECK_THROWS_AS(migrate_database(nowhere_url()), database_unavailable);
 }
 
-TEST_CASE("a store whose connection was killed throws database_unavailable, the connection "
-          "lost",
+TEST_CASE("a store whose connection was killed throws database_unavailable with the "
+          "connection lost",
           "[unavailable]") {
   queue_fixture f;
   f.add();
@@ -76,7 +76,7 @@ TEST_CASE("a store whose connection was killed throws database_unavailable, the 
 }
 
 TEST_CASE("a statement that fails on a live connection is database_unavailable with its own "
-          "message, the connection kept",
+          "message and the connection kept",
           "[unavailable]") {
   queue_fixture f;
   auto id = f.add();

@@ -113,7 +113,7 @@ TEST_CASE("periodic service: a failed look is logged with what it attempted and 
   CHECK(text.find("the database is away") != std::string::npos);
 }
 
-TEST_CASE("periodic service: start() twice runs one loop; start() after stop() runs again",
+TEST_CASE("periodic service: start() twice runs one loop and start() after stop() runs again",
           "[periodic]") {
   std::atomic<int> looks{0};
   periodic_service service({"twice", 10s, "look", "did"}, [&] { return ++looks, 0; });
