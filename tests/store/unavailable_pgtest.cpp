@@ -43,36 +43,38 @@ TEST_CASE("a store whose connection was killed throws database_unavailable with 
           "[unavailable]") {
   queue_fixture f;
   f.add();
-  // The server ends the store's session, as a restart or a failover does
-  // (waiting until it is gone). libpqxx reconnects on the call after a
-  // failure, so each entry point below gets a live connection that is then
-  // killed: a successful call first, which also shows the store recovers.
-  auto kill_store_session = [&] {
-    f.queue.list_repos();
+  // The server ends every other session of the database, as a restart or a
+  // failover does (waiting until they are gone).
+  auto kill_sessions = [&] {
     pqxx::work tx(f.sql);
     auto killed = tx.exec("select pg_terminate_backend(pid, 5000) from pg_stat_activity "
                           "where datname = current_database() and pid <> pg_backend_pid()");
     tx.commit();
     REQUIRE(killed.size() >= 1);
   };
-  kill_store_session();
-  try {
-    f.queue.list_tasks(std::nullopt, std::nullopt, 10, std::nullopt);
-    FAIL("a killed connection answered");
-  } catch (const database_unavailable& e) {
-    CHECK(e.connection_lost());
+  {
+    store victim(f.db.url());
+    kill_sessions();
+    try {
+      victim.list_tasks(std::nullopt, std::nullopt, 10, std::nullopt);
+      FAIL("a killed connection answered");
+    } catch (const database_unavailable& e) {
+      CHECK(e.connection_lost());
+    }
   }
-  // Every kind of entry point, not only the one above.
-  kill_store_session();
-  CHECK_THROWS_AS(f.queue.queue_stats(), database_unavailable);
-  kill_store_session();
-  CHECK_THROWS_AS(f.queue.schema_version(), database_unavailable);
-  kill_store_session();
-  CHECK_THROWS_AS(f.queue.check_invariants(), database_unavailable);
-  kill_store_session();
-  CHECK_THROWS_AS(f.queue.claim(f.worker1, {}, 60), database_unavailable);
-  // The store works again once the database is back (libpqxx reconnects).
-  CHECK(f.queue.queue_stats().tasks_by_state.at("queued") == 1);
+  // Every kind of entry point, each on a store whose session was just killed.
+  auto on_killed_store = [&](auto call) {
+    store victim(f.db.url());
+    kill_sessions();
+    CHECK_THROWS_AS(call(victim), database_unavailable);
+  };
+  on_killed_store([](store& s) { return s.queue_stats(); });
+  on_killed_store([](store& s) { return s.schema_version(); });
+  on_killed_store([](store& s) { return s.check_invariants(); });
+  on_killed_store([&](store& s) { return s.claim(f.worker1, {}, 60); });
+  // A store made anew works: nothing was lost.
+  store again(f.db.url());
+  CHECK(again.queue_stats().tasks_by_state.at("queued") == 1);
 }
 
 TEST_CASE("a statement that fails on a live connection is database_unavailable with its own "
