@@ -40,8 +40,7 @@ bench_template::bench_template(std::string server_url)
       m_name("agentq_bench_tpl_" + std::to_string(getpid())) {
   exec_on_server(m_server_url, "drop database if exists " + m_name);
   exec_on_server(m_server_url, "create database " + m_name);
-  pqxx::connection conn(url_for_database(m_server_url, m_name));
-  migrate(conn);
+  migrate_database(url_for_database(m_server_url, m_name));
 }
 
 bench_template::~bench_template() {

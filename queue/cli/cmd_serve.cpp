@@ -2,7 +2,6 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <pqxx/connection>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -111,8 +110,7 @@ int run_migrate(const std::vector<std::string>& args) {
   const std::string url = list.value("database-url").value_or(
       env_or("AGENTQ_DATABASE_URL", "postgresql:///agentq"));
   try {
-    pqxx::connection conn(url);
-    auto report = migrate(conn);
+    auto report = migrate_database(url);
     for (const auto& name : report.applied) std::cout << "applied " << name << "\n";
     std::cout << "schema at version " << report.version << "\n";
     return exit_ok;

@@ -6,10 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
-
-#include <agentq/sql.hpp>
 
 #include "git/fault.hpp"
 #include "store/store.hpp"
@@ -77,7 +74,10 @@ merge_result recorded(store& db, const merge_job& job) {
 merger::merger(std::string database_url, merger_config config)
     : m_database_url(std::move(database_url)),
       m_config(std::move(config)),
-      m_gateway(m_config.cache_dir) {}
+      m_gateway(m_config.cache_dir),
+      m_service({"merger", m_config.interval, "look for pending merges",
+                 "reconciled pending merges"},
+                [this] { return run_once(); }) {}
 
 merger::~merger() { stop(); }
 
@@ -87,12 +87,9 @@ merge_result merger::land(std::int64_t merge_id) {
   if (!job) throw std::runtime_error("no merge " + std::to_string(merge_id));
   if (job->status != "pending") return recorded(db, *job);
 
-  // The repository's lock, on a connection of its own so that the store's
-  // transactions commit while it is held. Nothing is written through it:
-  // leaving scope rolls it back and PostgreSQL releases the lock.
-  pqxx::connection lock_connection(m_database_url);
-  pqxx::work lock(lock_connection);
-  lock.exec_params(std::string(sql::repos_merge_lock), job->repo_id);
+  // The repository's lock, held until this function returns (the guard's
+  // own connection: the store's transactions commit while it is held).
+  auto lock = db.lock_repo_for_merge(job->repo_id);
 
   // Another server may have landed it while we waited for the lock.
   job = db.get_merge(merge_id);
@@ -199,38 +196,11 @@ int merger::run_once() {
                      e.what());
     }
   }
-  if (finished > 0) logger()->info("reconciled pending merges count={}", finished);
-  return finished;
+  return finished;  // the service's loop logs it when above zero
 }
 
-void merger::start() {
-  std::lock_guard lock(m_mutex);
-  if (m_thread.joinable()) return;
-  m_stopping = false;
-  m_thread = std::thread([this] { loop(); });
-}
+void merger::start() { m_service.start(); }
 
-void merger::stop() {
-  {
-    std::lock_guard lock(m_mutex);
-    m_stopping = true;
-  }
-  m_wake.notify_all();
-  if (m_thread.joinable()) m_thread.join();
-}
-
-void merger::loop() {
-  std::unique_lock lock(m_mutex);
-  while (!m_stopping) {
-    lock.unlock();
-    try {
-      run_once();
-    } catch (const std::exception& e) {  // the database is away: look again later
-      logger()->warn("look for pending merges failed, will retry error=\"{}\"", e.what());
-    }
-    lock.lock();
-    m_wake.wait_for(lock, m_config.interval, [this] { return m_stopping; });
-  }
-}
+void merger::stop() { m_service.stop(); }
 
 }  // namespace agentq

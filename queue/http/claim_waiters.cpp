@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <vector>
 
-#include <pqxx/except>
 #include <spdlog/spdlog.h>
+
+#include "store/database_unavailable.hpp"
 
 namespace agentq {
 namespace {
@@ -144,7 +145,7 @@ void claim_waiters::drain(db_slot& slot) {
     bool failed = false;
     try {
       reply = m_handler.claim_now(e.claim, slot.get());
-    } catch (const pqxx::failure& ex) {
+    } catch (const database_unavailable& ex) {
       spdlog::warn("event=parked_claim_failed error=\"{}\"", ex.what());
       slot.drop();
       failed = true;

@@ -5,7 +5,7 @@
 // claims in arrival order and answers those that got a task.
 //
 // What wakes them:
-//   - notify(queue): the notifier heard `agentq_claimable` (a task became
+//   - notify(queue): the claimable listener heard `agentq_claimable` (a task became
 //     queued, awaiting_review or done in that queue, on any server);
 //   - a slow sweep (every sweep_interval) as the backstop: run_after coming
 //     due, leases that ran out (no notification), notifications missed while

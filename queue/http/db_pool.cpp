@@ -1,7 +1,8 @@
 #include "http/db_pool.hpp"
 
-#include <pqxx/except>
 #include <spdlog/spdlog.h>
+
+#include "store/database_unavailable.hpp"
 
 namespace agentq {
 
@@ -9,14 +10,14 @@ store& db_slot::get() {
   if (m_store) return *m_store;
   const auto now = std::chrono::steady_clock::now();
   if (m_failed && now - m_failed_at < m_reconnect_pause)
-    throw pqxx::broken_connection("the database was unreachable moments ago");
+    throw database_unavailable("the database was unreachable moments ago");
   try {
     m_store = std::make_unique<store>(m_url);
-  } catch (const pqxx::failure& e) {
+  } catch (const database_unavailable& e) {
     if (!m_failed) spdlog::warn("event=db_connect_failed error=\"{}\"", e.what());
     m_failed = true;
     m_failed_at = now;
-    throw pqxx::broken_connection(e.what());
+    throw;
   }
   if (m_failed) spdlog::info("event=db_reconnected");
   m_failed = false;
@@ -76,7 +77,7 @@ void db_pool::run(int) {
     }
     try {
       work(slot);
-    } catch (const pqxx::failure& e) {
+    } catch (const database_unavailable& e) {
       // Jobs answer their caller themselves; this is the backstop.
       spdlog::warn("event=db_job_failed error=\"{}\"", e.what());
       slot.drop();

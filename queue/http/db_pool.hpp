@@ -27,7 +27,7 @@ class db_slot {
  public:
   db_slot(const std::string& url, std::chrono::milliseconds reconnect_pause)
       : m_url(url), m_reconnect_pause(reconnect_pause) {}
-  // The store, connecting if needed; throws pqxx::broken_connection when the
+  // The store, connecting if needed; throws database_unavailable when the
   // database cannot be reached (or could not be, moments ago).
   store& get();
   // Forget the connection (it failed); the next get() reconnects.

@@ -2,15 +2,14 @@
 
 #include <map>
 
-#include <pqxx/except>
 #include <spdlog/spdlog.h>
 
 #include "core/requests.hpp"
 #include "core/secrets.hpp"
 #include "http/metrics.hpp"
 #include "http/request_parsing.hpp"
+#include "store/database_unavailable.hpp"
 #include "store/migrator.hpp"
-#include "store/stats.hpp"
 
 #include "git/repo_gateway.hpp"
 #include "services/merger.hpp"
@@ -148,7 +147,7 @@ handler_result request_handler::handle(const http_request& request,
     if (r.why.code == error_code::stale_token && m_services.metrics)
       m_services.metrics->add_stale_token_refusal();
     result.reply = error(r.why);
-  } catch (const pqxx::failure& e) {
+  } catch (const database_unavailable&) {
     // The database is unreachable, or the connection broke mid-call: nothing
     // was committed that the caller was told about; it may retry.
     result.reply = unavailable("the database is unavailable; retry later");
@@ -189,7 +188,7 @@ handler_result request_handler::dispatch(context& ctx) {
   }
   if (route == "GET /readyz") {
     auto& db = ctx.db();
-    auto current = current_schema_version(db.connection());
+    auto current = db.schema_version();
     const int latest = latest_schema_version();
     if (current != latest) {
       auto reply = json_reply(503, {{"error",
@@ -210,8 +209,8 @@ handler_result request_handler::dispatch(context& ctx) {
   if (route == "GET /metrics") {
     std::optional<queue_stats> stats;
     try {
-      stats = read_queue_stats(ctx.db());
-    } catch (const pqxx::failure&) {
+      stats = ctx.db().queue_stats();
+    } catch (const database_unavailable&) {
       result.database_failed = true;  // still answer this server's own numbers
     }
     std::size_t polls = m_services.open_long_polls ? m_services.open_long_polls() : 0;
@@ -338,7 +337,7 @@ handler_result request_handler::dispatch(context& ctx) {
            "'branch' must be " + branch + ", the one branch this claim may push");
     // The repository check costs a fetch: only the live claim's holder gets
     // one. Anyone else is refused by the guarded submit below, unchanged.
-    auto target = read_submit_target(ctx.db(), id);
+    auto target = ctx.db().submit_target(id);
     if (!target) fail(error_code::not_found, "no task " + std::to_string(id));
     if (target->claim_token == request.token && target->claim_agent_id == caller.id) {
       if (m_services.gateway) {
@@ -495,7 +494,7 @@ http_reply request_handler::land(std::int64_t task_id, std::int64_t merge_id) {
   merge_result landed;
   try {
     landed = m_services.merger->land(merge_id);
-  } catch (const pqxx::failure&) {
+  } catch (const database_unavailable&) {
     throw;
   } catch (const std::exception& e) {
     spdlog::warn("event=merge_failed task={} merge={} error=\"{}\"", task_id, merge_id,
@@ -517,7 +516,7 @@ http_reply request_handler::land(std::int64_t task_id, std::int64_t merge_id) {
 
 json request_handler::disagreement_diff_stats(store& db, const json& entry) {
   if (!m_services.gateway) return nullptr;
-  auto target = read_submit_target(db, entry["task_id"].get<std::int64_t>());
+  auto target = db.submit_target(entry["task_id"].get<std::int64_t>());
   if (!target) return nullptr;
   try {
     return m_services.gateway->diff_stats({target->repo_name, target->repo_url},

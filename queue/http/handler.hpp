@@ -96,7 +96,7 @@ class request_handler {
   static std::string route_of(const std::string& method, const std::string& target);
 
   // Retries a parked claim: the claim answer, or nullopt when nothing came.
-  // Throws what the store throws (pqxx failures).
+  // Throws what the store throws (database_unavailable).
   std::optional<http_reply> claim_now(const parked_claim& claim, store& db);
 
   // The answer that ends a long-poll without a task.

@@ -14,8 +14,8 @@
 #include "http/handler.hpp"
 #include "http/listener.hpp"
 #include "http/metrics.hpp"
-#include "http/notifier.hpp"
 #include "services/reaper.hpp"
+#include "store/claimable_listener.hpp"
 
 #include "git/repo_gateway.hpp"
 #include "services/merger.hpp"
@@ -92,8 +92,9 @@ int run_server(const server_config& config) {
 
   claim_waiters waiters(handler, pool);
   waiters_ptr = &waiters;
-  notifier listen(config.database_url, [&](const std::string& queue) { waiters.notify(queue); },
-                  [&] { waiters.notify_all(); });
+  claimable_listener listen(config.database_url,
+                            [&](const std::string& queue) { waiters.notify(queue); },
+                            [&] { waiters.notify_all(); });
   reaper reap(config.database_url);
 
   std::atomic<std::uint64_t> next_request_id{1};

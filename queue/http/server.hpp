@@ -5,7 +5,7 @@
 //        ▲                                      │  request_handler::handle()
 //        └──────────answer (any thread)─────────┤
 //                                               └─ nothing yet, wait_s > 0 ─▶ claim_waiters
-//   notifier (LISTEN agentq_claimable) ─queue─▶ claim_waiters ─drain job─▶ db_pool
+//   claimable_listener (LISTEN agentq_claimable) ─queue─▶ claim_waiters ─drain job─▶ db_pool
 //   reaper, merger: their own threads
 //
 // Shutdown: stop accepting, answer parked long-polls with 204, let in-flight

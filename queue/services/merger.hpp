@@ -10,17 +10,14 @@
 // them: if the base branch already contains the commit the task becomes done,
 // otherwise the merge is made. Each approved submission lands exactly once.
 //
-// The lock: pg_advisory_xact_lock(7420002, repo_id) (sql/queries/
-// repos_merge_lock.sql), taken on a connection of land()'s own in an open
-// transaction and held until the outcome is recorded. PostgreSQL releases it
-// if the process dies. An advisory lock, not a row lock on repos: approvals
-// insert into merges, whose foreign key takes FOR KEY SHARE on the repos row,
-// and must not wait for a merge in progress.
+// The lock: the store's repo_merge_lock (store/repo_merge_lock.hpp), an
+// advisory lock on a connection of its own in an open transaction, held until
+// the outcome is recorded. PostgreSQL releases it if the process dies.
 //
 // Why it is crash safe: the push and the record are two steps, so a process
 // can die between them. Then the merge stays pending and run_once() (every
-// `interval` once start()ed, for merges older than reconcile_after_s) lands
-// it again: it finds the commit already on the base branch and records the
+// `interval` once start()ed, a services/periodic_service, for merges older
+// than reconcile_after_s) lands it again: it finds the commit already on the base branch and records the
 // commit that brought it in, instead of merging a second time.
 //
 // Fault injection (tests only, see git/fault.hpp):
@@ -38,17 +35,15 @@
 //   author_name/email  agentq <agentq@localhost>  author of merge commits
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "git/repo_gateway.hpp"
+#include "services/periodic_service.hpp"
 
 namespace agentq {
 
@@ -91,7 +86,6 @@ class merger {
   git::repo_gateway& gateway() { return m_gateway; }
 
  private:
-  void loop();
   merge_result land_locked(store& db, const merge_job& job);
   merge_result finish_merged(store& db, const merge_job& job, const std::string& merge_commit,
                              const char* how);
@@ -100,10 +94,7 @@ class merger {
   std::string m_database_url;
   merger_config m_config;
   git::repo_gateway m_gateway;
-  std::mutex m_mutex;
-  std::condition_variable m_wake;
-  bool m_stopping = false;
-  std::thread m_thread;
+  periodic_service m_service;  // last: its thread stops before the rest goes
 };
 
 }  // namespace agentq

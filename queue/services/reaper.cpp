@@ -1,9 +1,5 @@
 #include "services/reaper.hpp"
 
-#include <memory>
-
-#include <spdlog/spdlog.h>
-
 #include "store/store.hpp"
 
 namespace agentq {
@@ -22,7 +18,10 @@ int reap_backlog(store& db, int batch) {
 }  // namespace
 
 reaper::reaper(std::string database_url, reaper_config config)
-    : m_database_url(std::move(database_url)), m_config(config) {}
+    : m_database_url(std::move(database_url)),
+      m_config(config),
+      m_service({"reaper", config.interval, "return expired claims", "returned expired claims"},
+                [this] { return look(); }) {}
 
 reaper::~reaper() { stop(); }
 
@@ -31,38 +30,13 @@ int reaper::run_once() {
   return reap_backlog(db, m_config.batch);
 }
 
-void reaper::start() {
-  std::lock_guard lock(m_mutex);
-  if (m_thread.joinable()) return;
-  m_stopping = false;
-  m_thread = std::thread([this] { loop(); });
-}
-
-void reaper::stop() {
-  {
-    std::lock_guard lock(m_mutex);
-    m_stopping = true;
-  }
-  m_wake.notify_all();
-  if (m_thread.joinable()) m_thread.join();
-}
-
-void reaper::loop() {
-  auto log = spdlog::default_logger()->clone("reaper");
-  std::unique_ptr<store> db;
-  std::unique_lock lock(m_mutex);
-  while (!m_stopping) {
-    lock.unlock();
-    try {
-      if (!db) db = std::make_unique<store>(m_database_url);
-      int total = reap_backlog(*db, m_config.batch);
-      if (total > 0) log->info("returned expired claims count={}", total);
-    } catch (const std::exception& e) {
-      db.reset();  // reconnect on the next look
-      log->warn("look failed, will retry error=\"{}\"", e.what());
-    }
-    lock.lock();
-    m_wake.wait_for(lock, m_config.interval, [this] { return m_stopping; });
+int reaper::look() {
+  try {
+    if (!m_loop_store) m_loop_store = std::make_unique<store>(m_database_url);
+    return reap_backlog(*m_loop_store, m_config.batch);
+  } catch (...) {
+    m_loop_store.reset();  // reconnect on the next look
+    throw;
   }
 }
 

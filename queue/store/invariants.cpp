@@ -1,10 +1,9 @@
-#include "store/invariants.hpp"
-
-#include <pqxx/pqxx>
-
+// store::check_invariants(): the queue's guarantees checked against
+// the event history and the claims (store.hpp lists them).
 #include <agentq/sql.hpp>
 
 #include "core/task_state.hpp"
+#include "store/store_impl.hpp"
 
 namespace agentq {
 namespace {
@@ -13,8 +12,8 @@ std::string field(const pqxx::field& f) { return f.is_null() ? "null" : f.c_str(
 
 }  // namespace
 
-std::vector<std::string> check_invariants(pqxx::connection& conn) {
-  pqxx::read_transaction tx(conn);
+std::vector<std::string> store::check_invariants() try {
+  pqxx::read_transaction tx(m_impl->conn);
   std::vector<std::string> problems;
   auto each = [&](std::string_view query, auto&& describe) {
     for (const auto& row : tx.exec(std::string(query))) problems.push_back(describe(row));
@@ -50,6 +49,8 @@ std::vector<std::string> check_invariants(pqxx::connection& conn) {
            " landed merges";
   });
   return problems;
+} catch (...) {
+  store_detail::rethrow_as_unavailable();
 }
 
 }  // namespace agentq

@@ -2,13 +2,16 @@
 
 #include <set>
 
-#include <pqxx/pqxx>
-
 #include <agentq/sql.hpp>
+
+#include "store/store_impl.hpp"
 
 namespace agentq {
 
-migration_report migrate(pqxx::connection& conn) {
+using store_detail::rethrow_as_unavailable;
+
+migration_report migrate_database(const std::string& database_url) try {
+  pqxx::connection conn(database_url);
   pqxx::work tx(conn);
   tx.exec(std::string(sql::migrations_lock));
   tx.exec(std::string(sql::migrations_create_table));
@@ -27,16 +30,20 @@ migration_report migrate(pqxx::connection& conn) {
   tx.commit();
   report.version = latest_schema_version();
   return report;
+} catch (...) {
+  rethrow_as_unavailable();
 }
 
 int latest_schema_version() { return sql::migrations.back().version; }
 
-std::optional<int> current_schema_version(pqxx::connection& conn) {
-  pqxx::read_transaction tx(conn);
+std::optional<int> store::schema_version() try {
+  pqxx::read_transaction tx(m_impl->conn);
   if (!tx.exec(std::string(sql::migrations_table_exists))[0][0].as<bool>()) return std::nullopt;
   auto rows = tx.exec(std::string(sql::migrations_current_version));
   if (rows.empty() || rows[0][0].is_null()) return std::nullopt;
   return rows[0][0].as<int>();
+} catch (...) {
+  rethrow_as_unavailable();
 }
 
 }  // namespace agentq

@@ -3,12 +3,10 @@
 // `agentq migrate` applies the ones a database lacks, all in one transaction
 // under an advisory lock: two processes migrating at once take turns, the
 // second applies nothing, and a failed migration leaves no half schema.
+// The version a database is at: store::schema_version().
 
-#include <optional>
 #include <string>
 #include <vector>
-
-#include <pqxx/connection>
 
 namespace agentq {
 
@@ -17,12 +15,11 @@ struct migration_report {
   int version = 0;                   // the schema version afterwards
 };
 
-migration_report migrate(pqxx::connection& conn);
+// Connects to `database_url` and migrates it. Throws database_unavailable
+// when the database cannot be reached or a migration fails (nothing applied).
+migration_report migrate_database(const std::string& database_url);
 
 // The newest migration this build knows.
 int latest_schema_version();
-
-// The version a database is at; nullopt if agentq never migrated it.
-std::optional<int> current_schema_version(pqxx::connection& conn);
 
 }  // namespace agentq

@@ -1,14 +1,13 @@
 #pragma once
-// Read-only queries the server needs besides the store's transitions: the
-// numbers behind /metrics and the submit check's target. Each is one read
-// transaction on the store's connection; none changes anything.
+// What the server reads besides the store's transitions: the numbers behind
+// /metrics (store::queue_stats()) and the submit check's target
+// (store::submit_target()). Each is one read transaction on the store's
+// connection; none changes anything.
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-
-#include "store/store.hpp"
 
 namespace agentq {
 
@@ -18,8 +17,6 @@ struct queue_stats {
   std::int64_t lease_expirations = 0;  // leases that ran out (all servers)
 };
 
-queue_stats read_queue_stats(store& db);
-
 // Whose claim a task holds now and where its repository is.
 struct submit_target {
   std::optional<std::int64_t> claim_token;
@@ -28,7 +25,5 @@ struct submit_target {
   std::string repo_url;
   std::string base_branch;
 };
-
-std::optional<submit_target> read_submit_target(store& db, std::int64_t task_id);
 
 }  // namespace agentq

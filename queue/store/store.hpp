@@ -7,23 +7,29 @@
 //
 // Refusals (a stale token, an unknown id, a wrong state) are values: the
 // method answers a refusal and nothing was written. Failures (the database is
-// unreachable) are pqxx exceptions for the caller to map to 503.
+// unreachable, the connection broke) throw agentq::database_unavailable
+// (store/database_unavailable.hpp) from every method, the constructor too, for
+// the caller to map to 503.
 //
-// A store owns one connection and is not thread-safe: give each thread its
-// own, or take one from a store_pool.
+// A store owns one connection (inside store.cpp: no pqxx type reaches this
+// header) and is not thread-safe: give each thread its own, or take one from
+// the server's db_pool.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <pqxx/connection>
 
 #include "core/backoff.hpp"
 #include "core/refusal.hpp"
 #include "core/requests.hpp"
 #include "core/task_state.hpp"
+#include "store/database_unavailable.hpp"
+#include "store/repo_merge_lock.hpp"
+#include "store/stats.hpp"
 
 namespace agentq {
 
@@ -83,11 +89,15 @@ struct task_page {
 
 class store {
  public:
+  // Connects now; throws database_unavailable when it cannot.
   explicit store(const std::string& database_url);
+  ~store();
+  store(store&&) noexcept;
+  store& operator=(store&&) noexcept;
 
   // Tests move time instead of sleeping: every time-dependent query takes
   // coalesce($now, now()). An RFC 3339 time pins the clock; nullopt frees it.
-  void set_clock(std::optional<std::string> now) { m_now = std::move(now); }
+  void set_clock(std::optional<std::string> now);
 
   // Tasks
   outcome<added_task> add_task(const new_task& task, const std::string& actor);
@@ -150,15 +160,39 @@ class store {
   outcome<nlohmann::json> resolve_disagreement(std::int64_t id, const resolve_request& request,
                                                const std::string& by);
 
-  pqxx::connection& connection() { return m_conn; }
+  // The server's read-only questions (store/stats.cpp): the numbers behind
+  // /metrics, and whose claim a task holds and where its repository is
+  // (nullopt: no such task).
+  agentq::queue_stats queue_stats();
+  std::optional<agentq::submit_target> submit_target(std::int64_t task_id);
+
+  // The schema version the database is at (store/migrator.cpp); nullopt if
+  // agentq never migrated it. latest_schema_version() is what this build needs.
+  std::optional<int> schema_version();
+
+  // The repository's merge lock across all servers (store/repo_merge_lock.hpp),
+  // on a connection of the guard's own; waits while another holder has it.
+  repo_merge_lock lock_repo_for_merge(std::int64_t repo_id);
+
+  // The queue's guarantees checked against what the database holds
+  // (store/invariants.cpp): after any run, each violation found is described
+  // in a line; empty means the history is consistent:
+  //   * each task's events form one chain (from_state = the previous
+  //     to_state) that ends in the task's state, and every step is a
+  //     transition of the state machine (queue/core/task_state.hpp);
+  //   * each task's claims carry strictly increasing tokens;
+  //   * at most one live claim per task, and it is the one the task names;
+  //   * every done task has exactly one landed merge, and no task has two.
+  std::vector<std::string> check_invariants();
+
+  struct impl;  // store/store_impl.hpp, for the store's own files
 
  private:
   // Why a holder's guarded statement changed nothing: never "ok".
   refusal diagnose_holder_call(std::int64_t task_id, std::int64_t token,
                                const agent_identity& agent, task_state expected);
 
-  pqxx::connection m_conn;
-  std::optional<std::string> m_now;
+  std::unique_ptr<impl> m_impl;
 };
 
 // "{1,2,3}" and "{\"a\",\"b\"}": arrays as PostgreSQL array literals, for

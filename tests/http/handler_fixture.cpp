@@ -65,7 +65,7 @@ nlohmann::json handler_fixture::claim(const std::string& token, const nlohmann::
 }
 
 nlohmann::json handler_fixture::fingerprint() {
-  pqxx::read_transaction tx(queue.connection());
+  pqxx::read_transaction tx(sql);
   auto row = tx.exec1(
       "select jsonb_build_object("
       " 'tasks', (select jsonb_agg(to_jsonb(t) order by t.id) from tasks t),"

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <pqxx/connection>
 
 #include "http/handler.hpp"
 #include "http/metrics.hpp"
@@ -21,6 +22,7 @@ struct handler_fixture {
 
   test_database db;
   store queue{db.url()};
+  pqxx::connection sql{db.url()};  // the test's own SQL, apart from the store's
   server_metrics metrics;
   request_handler handler;
   // Bearer tokens of agents made through POST /v1/agents.

@@ -3,7 +3,6 @@
 // have changed nothing.
 #include <catch2/catch.hpp>
 
-#include <pqxx/except>
 
 #include "core/requests.hpp"
 #include "handler_fixture.hpp"
@@ -204,7 +203,7 @@ TEST_CASE("handler: an unreachable database answers 503 with Retry-After", "[han
   handler_fixture f;
   http_request request{"GET", "/v1/tasks", "Bearer " + f.worker1, "", false};
   auto down = f.handler.handle(request, []() -> store& {
-    throw pqxx::broken_connection("connection refused");
+    throw database_unavailable("connection refused");
   });
   CHECK(down.reply.status == 503);
   CHECK(code_of(down) == "unavailable");
@@ -215,10 +214,10 @@ TEST_CASE("handler: an unreachable database answers 503 with Retry-After", "[han
   CHECK(has_retry_after);
   // readiness says so too; health does not need the database
   http_request ready{"GET", "/readyz", "", "", false};
-  CHECK(f.handler.handle(ready, []() -> store& { throw pqxx::broken_connection("down"); })
+  CHECK(f.handler.handle(ready, []() -> store& { throw database_unavailable("down"); })
             .reply.status == 503);
   http_request health{"GET", "/healthz", "", "", false};
-  CHECK(f.handler.handle(health, []() -> store& { throw pqxx::broken_connection("down"); })
+  CHECK(f.handler.handle(health, []() -> store& { throw database_unavailable("down"); })
             .reply.status == 200);
 }
 

@@ -27,7 +27,7 @@ TEST_CASE("handler: submit refuses a commit that is not the tip of the claim's b
   config.admin_token = handler_admin_token;
   f.handler = request_handler(config, handler_services{&gateway, nullptr, &f.metrics, {}});
   {
-    pqxx::work tx(f.queue.connection());
+    pqxx::work tx(f.sql);
     tx.exec_params("update repos set url = $1 where name = 'demo'", repo.bare);
     tx.commit();
   }

@@ -8,7 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "runner_support.hpp"
-#include "store/invariants.hpp"
+#include "store/store.hpp"
 
 namespace agentq::testing {
 
@@ -101,8 +101,7 @@ std::vector<std::string> commits_touching(const fs::path& origin, const std::str
 }
 
 std::vector<std::string> invariant_problems(const std::string& database_url) {
-  pqxx::connection conn(database_url);
-  return check_invariants(conn);
+  return store(database_url).check_invariants();
 }
 
 std::vector<json> events_of(const json& task_answer, const std::string& kind) {

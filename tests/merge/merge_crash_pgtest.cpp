@@ -12,7 +12,6 @@
 
 #include "git/fault.hpp"
 #include "merge_world.hpp"
-#include "store/invariants.hpp"
 
 using namespace agentq;
 using namespace agentq::testing;
@@ -86,7 +85,7 @@ TEST_CASE("a merger killed after its push is reconciled: done with the change on
   CHECK(merges == std::vector<std::string>{pushed_tip});
   auto kinds = w.event_kinds(task);
   CHECK(count_of(kinds, "merged") == 1);
-  CHECK(check_invariants(w.q.queue.connection()).empty());
+  CHECK(w.q.queue.check_invariants().empty());
 }
 
 TEST_CASE("a fast-forward pushed by a dying merger is recorded as that commit") {

@@ -71,7 +71,7 @@ std::vector<std::string> merge_world::event_kinds(std::int64_t task_id) {
 }
 
 nlohmann::json merge_world::merge_row(std::int64_t merge_id) {
-  pqxx::read_transaction tx(q.queue.connection());
+  pqxx::read_transaction tx(q.sql);
   auto row = tx.exec_params1("select to_jsonb(m)::text from merges m where m.id = $1", merge_id);
   return nlohmann::json::parse(row[0].c_str());
 }

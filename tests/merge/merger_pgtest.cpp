@@ -7,7 +7,6 @@
 #include <pqxx/pqxx>
 
 #include "merge_world.hpp"
-#include "store/invariants.hpp"
 
 using namespace agentq;
 using namespace agentq::testing;
@@ -52,7 +51,7 @@ TEST_CASE("an approval lands as a fast-forward once and the task is done") {
   CHECK(has(kinds, "approved"));
   CHECK(std::count(kinds.begin(), kinds.end(), "merged") == 1);
 
-  CHECK(check_invariants(w.q.queue.connection()).empty());
+  CHECK(w.q.queue.check_invariants().empty());
 
   SECTION("landing it again changes nothing and answers the same") {
     merger other(w.q.db.url(), w.config("other-cache"));
@@ -192,7 +191,7 @@ TEST_CASE("a merge conflict sends the task back with the conflict and the next a
     CHECK(w.state(task) == "done");
     CHECK_FALSE(has(w.git.history("main"), first.commit));
   }
-  CHECK(check_invariants(w.q.queue.connection()).empty());
+  CHECK(w.q.queue.check_invariants().empty());
 }
 
 TEST_CASE("two approvals racing on one repository through two mergers both land") {
@@ -239,7 +238,7 @@ TEST_CASE("two approvals racing on one repository through two mergers both land"
   CHECK(has(first_parents, landed_b.merge_commit));
   CHECK(commits_with_subject(w.git, "main", "work on task " + std::to_string(task_a)) == 1);
   CHECK(commits_with_subject(w.git, "main", "work on task " + std::to_string(task_b)) == 1);
-  CHECK(check_invariants(w.q.queue.connection()).empty());
+  CHECK(w.q.queue.check_invariants().empty());
 }
 
 TEST_CASE("land waits for the repository's merge lock") {
@@ -301,7 +300,7 @@ TEST_CASE("approvals are not blocked by a merge in progress on their repository"
   pqxx::work held(holder);
   held.exec_params("select pg_advisory_xact_lock(7420002, $1::integer)", repo_id);
   // statement_timeout turns a wait into an error instead of a hung test.
-  pqxx::nontransaction(w.q.queue.connection()).exec("set statement_timeout = '20s'");
+  w.q.queue = store(w.q.db.url() + " options='-c statement_timeout=20s'");
   auto merge_b = w.approve(task_b, w.q.reviewer2);
   CHECK(merge_b > merge_a);
   held.abort();

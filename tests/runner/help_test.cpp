@@ -61,7 +61,7 @@ TEST_CASE("each program's --help names its own command variable and role", "[hel
   }
 }
 
-TEST_CASE("each program asks for its own command variable, not the other's", "[help]") {
+TEST_CASE("each program asks for its own command variable and not the other one", "[help]") {
   for (const auto& p : programs) {
     INFO(p.name);
     auto missing = run(p, "AGENTQ_TOKEN=t " + p.other_variable + "=x", "", true);

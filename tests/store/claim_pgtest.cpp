@@ -12,7 +12,6 @@
 
 #include <agentq/sql.hpp>
 
-#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -73,7 +72,7 @@ TEST_CASE("32 threads claiming 1000 tasks: each claimed once - tokens unique and
   // (no per-database setting): on a stock server this one check is skipped
   // with a warning. scripts/test starts its server with it on and sets
   // AGENTQ_TEST_EXPECT_COMMIT_TIMESTAMPS, so there (and in CI) it must run.
-  pqxx::read_transaction tx(f.queue.connection());
+  pqxx::read_transaction tx(f.sql);
   const bool tracked = tx.exec("show track_commit_timestamp")[0][0].as<std::string>() == "on";
   if (tracked) {
     auto inversions = tx.exec(
@@ -92,7 +91,7 @@ TEST_CASE("32 threads claiming 1000 tasks: each claimed once - tokens unique and
   CHECK(tx.exec("select count(*) from events where kind = 'claimed'")[0][0].as<int>() ==
         task_count);
   tx.commit();
-  CHECK(check_invariants(f.queue.connection()).empty());
+  CHECK(f.queue.check_invariants().empty());
 }
 
 TEST_CASE("a batch claim takes several tasks - each with its own increasing token", "[claim]") {
@@ -171,7 +170,7 @@ TEST_CASE("claims honour queues and run_after and dependencies", "[claim]") {
 TEST_CASE("a claim plan uses the partial indexes - not a scan of finished tasks", "[claim]") {
   queue_fixture f;
   {
-    pqxx::work tx(f.queue.connection());
+    pqxx::work tx(f.sql);
     tx.exec(
         "insert into tasks (title, body, repo_id, state, finished_at) "
         "select 'old', '', (select id from repos where name = 'demo'), 'done', now() "
@@ -180,7 +179,7 @@ TEST_CASE("a claim plan uses the partial indexes - not a scan of finished tasks"
     tx.commit();
   }
   f.add();
-  pqxx::work tx(f.queue.connection());
+  pqxx::work tx(f.sql);
   // The real claim statement, planned as the store runs it.
   tx.exec("prepare claim_plan as " + std::string(sql::tasks_claim_worker));
   std::string plan;

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
-#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -34,7 +33,7 @@ TEST_CASE("a full history of claims and expiries and rejections and merges is co
   f.claim_one(f.worker2, 30);
   REQUIRE(f.queue.cancel(c, "admin", "enough"));
 
-  auto problems = check_invariants(f.queue.connection());
+  auto problems = f.queue.check_invariants();
   for (const auto& p : problems) UNSCOPED_INFO(p);
   CHECK(problems.empty());
 }
@@ -46,14 +45,14 @@ TEST_CASE("the invariant checker reports a tampered history", "[invariants]") {
   {
     // Someone moves the task behind the history's back (triggers only guard
     // events and the disagreement log).
-    pqxx::work tx(f.queue.connection());
+    pqxx::work tx(f.sql);
     tx.exec_params("update tasks set state = 'queued', claim_token = null, claim_agent_id = null, "
                    "claim_role = null, lease_expires_at = null where id = $1",
                    id);
     tx.exec_params("update tasks set state = 'done', finished_at = now() where id = $1", id);
     tx.commit();
   }
-  auto problems = check_invariants(f.queue.connection());
+  auto problems = f.queue.check_invariants();
   REQUIRE(problems.size() >= 2);  // the history ends at working; done without a merge
   bool saw_state = false, saw_merge = false, saw_claim = false;
   for (const auto& p : problems) {

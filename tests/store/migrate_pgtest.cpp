@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "store/migrator.hpp"
+#include "store/store.hpp"
 #include "support/test_database.hpp"
 
 using namespace agentq;
@@ -15,14 +16,14 @@ using namespace agentq::testing;
 
 TEST_CASE("migrating twice applies everything once", "[migrate]") {
   auto db = test_database::empty();
-  pqxx::connection conn(db.url());
-  CHECK_FALSE(current_schema_version(conn));
-  auto first = migrate(conn);
+  store unmigrated(db.url());
+  CHECK_FALSE(unmigrated.schema_version());
+  auto first = migrate_database(db.url());
   CHECK(first.applied.size() >= 1);
   CHECK(first.version == latest_schema_version());
-  auto second = migrate(conn);
+  auto second = migrate_database(db.url());
   CHECK(second.applied.empty());
-  CHECK(current_schema_version(conn) == latest_schema_version());
+  CHECK(unmigrated.schema_version() == latest_schema_version());
 }
 
 TEST_CASE("two agentq migrate processes at once: both succeed - each migration applied once",

@@ -7,7 +7,6 @@
 #include <pqxx/pqxx>
 
 #include "services/reaper.hpp"
-#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -15,8 +14,8 @@ using namespace agentq::testing;
 
 namespace {
 
-int count(store& s, const std::string& query) {
-  pqxx::read_transaction tx(s.connection());
+int count(pqxx::connection& conn, const std::string& query) {
+  pqxx::read_transaction tx(conn);
   return tx.exec(query)[0][0].as<int>();
 }
 
@@ -64,14 +63,14 @@ TEST_CASE("the reaper service's run_once reaps the whole backlog in batches", "[
   claimed_tasks(f, 25, 10);
   // The service uses the database clock: move the leases into the past.
   {
-    pqxx::work tx(f.queue.connection());
+    pqxx::work tx(f.sql);
     tx.exec("update tasks set lease_expires_at = now() - interval '1 second' "
             "where state = 'working'");
     tx.commit();
   }
   reaper service(f.db.url(), reaper_config{std::chrono::milliseconds(10), 7});
   CHECK(service.run_once() == 25);
-  CHECK(count(f.queue, "select count(*) from tasks where state = 'queued'") == 25);
+  CHECK(count(f.sql, "select count(*) from tasks where state = 'queued'") == 25);
 }
 
 TEST_CASE("two reapers at once return every expired task exactly once", "[reaper][concurrency]") {
@@ -93,10 +92,10 @@ TEST_CASE("two reapers at once return every expired task exactly once", "[reaper
   b.join();
   CHECK(errors == 0);
   CHECK(total == n);
-  CHECK(count(f.queue, "select count(*) from tasks where state = 'queued'") == n);
-  CHECK(count(f.queue, "select count(*) from events where kind = 'lease_expired'") == n);
-  CHECK(count(f.queue, "select count(*) from claims where outcome = 'expired'") == n);
-  CHECK(check_invariants(f.queue.connection()).empty());
+  CHECK(count(f.sql, "select count(*) from tasks where state = 'queued'") == n);
+  CHECK(count(f.sql, "select count(*) from events where kind = 'lease_expired'") == n);
+  CHECK(count(f.sql, "select count(*) from claims where outcome = 'expired'") == n);
+  CHECK(f.queue.check_invariants().empty());
 }
 
 TEST_CASE("a reaper racing heartbeats and claims: no task has two live claims and no live "
@@ -143,7 +142,7 @@ TEST_CASE("a reaper racing heartbeats and claims: no task has two live claims an
   claimer.join();
   REQUIRE(errors == 0);
 
-  pqxx::read_transaction tx(f.queue.connection());
+  pqxx::read_transaction tx(f.sql);
   // At most one live claim per task, and it is the task's current token.
   CHECK(tx.exec("select count(*) from (select task_id from claims where ended_at is null "
                 "group by task_id having count(*) > 1) x")[0][0].as<int>() == 0);
@@ -161,7 +160,7 @@ TEST_CASE("a reaper racing heartbeats and claims: no task has two live claims an
     }
   }
   tx.commit();
-  auto problems = check_invariants(f.queue.connection());
+  auto problems = f.queue.check_invariants();
   for (const auto& p : problems) UNSCOPED_INFO(p);
   CHECK(problems.empty());
 }

@@ -5,7 +5,6 @@
 
 #include <thread>
 
-#include "store/invariants.hpp"
 #include "support/queue_fixture.hpp"
 
 using namespace agentq;
@@ -228,7 +227,7 @@ TEST_CASE("cancels racing approvals: a task is either cancelled with no merge - 
   }
   CHECK(done + cancelled == n);
   CHECK(done == static_cast<int>(merges.size()));
-  auto problems = check_invariants(f.queue.connection());
+  auto problems = f.queue.check_invariants();
   for (const auto& p : problems) UNSCOPED_INFO(p);
   CHECK(problems.empty());
 }

@@ -51,7 +51,7 @@ std::int64_t queue_fixture::add(const nlohmann::json& fields) {
 }
 
 void queue_fixture::add_many(int n, const std::optional<std::string>& now) {
-  pqxx::work tx(queue.connection());
+  pqxx::work tx(sql);
   tx.exec_params(
       "with clock as (select coalesce($2::timestamptz, now()) as now), "
       "added as (insert into tasks (title, body, repo_id, created_at, updated_at, run_after) "
@@ -72,7 +72,7 @@ claim_grant queue_fixture::claim_one(const agent_identity& agent, int lease_s) {
 }
 
 nlohmann::json queue_fixture::snapshot(std::int64_t task_id) {
-  pqxx::read_transaction tx(queue.connection());
+  pqxx::read_transaction tx(sql);
   auto row = tx.exec_params1(
       "select jsonb_build_object("
       " 'task', (select to_jsonb(t) from tasks t where t.id = $1),"

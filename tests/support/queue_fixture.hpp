@@ -7,6 +7,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <pqxx/connection>
 
 #include "store/store.hpp"
 #include "support/test_database.hpp"
@@ -21,6 +22,9 @@ struct queue_fixture {
 
   test_database db;
   store queue{db.url()};
+  // The test's own SQL (tests may; the server's code may not): a connection
+  // of its own, apart from the store's.
+  pqxx::connection sql{db.url()};
   agent_identity worker1, worker2, reviewer1, reviewer2;
 
   // A task with the given overrides of new_task's defaults, added at the

@@ -32,10 +32,7 @@ const std::string& template_name() {
   std::call_once(once, [] {
     exec_on_server("drop database if exists " + name);
     exec_on_server("create database " + name);
-    {
-      pqxx::connection conn(url_for_database(server_url(), name));
-      migrate(conn);
-    }
+    migrate_database(url_for_database(server_url(), name));
     std::atexit([] {
       try {
         exec_on_server("drop database if exists " + name + " with (force)");

@@ -1,4 +1,4 @@
-#include "http/notifier.hpp"
+#include "store/claimable_listener.hpp"
 
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
@@ -10,31 +10,31 @@ namespace {
 
 class receiver final : public pqxx::notification_receiver {
  public:
-  receiver(pqxx::connection_base& conn, const notifier::on_queue& callback)
+  receiver(pqxx::connection_base& conn, const claimable_listener::on_queue& callback)
       : pqxx::notification_receiver(conn, "agentq_claimable"), m_callback(callback) {}
   void operator()(const std::string& payload, int) override { m_callback(payload); }
 
  private:
-  const notifier::on_queue& m_callback;
+  const claimable_listener::on_queue& m_callback;
 };
 
 }  // namespace
 
-notifier::notifier(std::string database_url, on_queue queue_callback,
+claimable_listener::claimable_listener(std::string database_url, on_queue queue_callback,
                    on_reconnect reconnect_callback, std::chrono::milliseconds retry_pause)
     : m_url(std::move(database_url)), m_on_queue(std::move(queue_callback)),
       m_on_reconnect(std::move(reconnect_callback)), m_retry_pause(retry_pause) {}
 
-notifier::~notifier() { stop(); }
+claimable_listener::~claimable_listener() { stop(); }
 
-void notifier::start() { m_thread = std::thread([this] { loop(); }); }
+void claimable_listener::start() { m_thread = std::thread([this] { loop(); }); }
 
-void notifier::stop() {
+void claimable_listener::stop() {
   m_stopping = true;
   if (m_thread.joinable()) m_thread.join();
 }
 
-void notifier::loop() {
+void claimable_listener::loop() {
   bool was_down = false;
   while (!m_stopping) {
     try {

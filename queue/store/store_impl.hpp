@@ -1,0 +1,58 @@
+#pragma once
+// Inside the store only (queue/store/*.cpp): the connection a store owns, the
+// prepared-statement runner and the translation of libpqxx failures into
+// agentq::database_unavailable. Nothing outside queue/store/ may include
+// this or any pqxx header (cmake/enforce_layers.cmake stops the build).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "store/store.hpp"
+
+namespace agentq {
+
+struct store::impl {
+  explicit impl(const std::string& database_url) : url(database_url), conn(database_url) {}
+
+  std::string url;  // for connections of their own (the merge lock)
+  pqxx::connection conn;
+  std::optional<std::string> now;  // set_clock()
+};
+
+namespace store_detail {
+
+// Every named query runs as a prepared statement of its connection: parsed
+// and planned once per connection, not once per call (bench/: a claim+submit
+// cycle through exec_params ran at about a quarter of pgbench -M prepared).
+// The statement is named after its constant's address; libpqxx prepares it
+// on first use, again after a reconnect, and ignores a repeated prepare().
+template <typename... Args>
+pqxx::result run(pqxx::transaction_base& tx, std::string_view query, Args&&... args) {
+  const std::string name = "aq_" + std::to_string(reinterpret_cast<std::uintptr_t>(query.data()));
+  tx.conn().prepare(name, std::string(query));
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+inline nlohmann::json as_json(const pqxx::field& field) {
+  if (field.is_null()) return nullptr;
+  return nlohmann::json::parse(field.c_str());
+}
+
+// Whether a statement's error means the connection, not the statement,
+// failed: SQLSTATE class 08 (connection exception), 57P01..57P03 (the server
+// shuts down or cannot take connections now), class 53 (insufficient
+// resources: too many connections, out of memory or disk).
+bool is_connection_failure(const pqxx::sql_error& error);
+
+// Call inside a catch block: rethrows the exception being handled, turning
+// pqxx::failure into database_unavailable (anything else passes unchanged).
+// Every store entry point ends in `catch (...) { rethrow_as_unavailable(); }`.
+[[noreturn]] void rethrow_as_unavailable();
+
+}  // namespace store_detail
+}  // namespace agentq
