@@ -38,7 +38,7 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
-  // method: "GET", "POST", "DELETE". body: sent as JSON unless null.
+  // method: "GET", "HEAD", "POST", "DELETE". body: sent as JSON unless null.
   // timeout: for the whole exchange (a long-poll passes wait_s plus slack).
   http_response request(const std::string& method, const std::string& target,
                         const nlohmann::json& body = nullptr,

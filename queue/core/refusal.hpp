@@ -16,6 +16,7 @@ enum class error_code {
   unauthenticated,  // 401
   forbidden,        // 403
   not_found,        // 404
+  method_not_allowed,  // 405 (with an Allow header)
   stale_token,      // 409
   lease_expired,    // 409
   invalid_state,    // 409

@@ -6,8 +6,10 @@
 // socket, no Beast, no threads. The listener (listener.cpp) moves bytes, the
 // claim waiters park long-polls, and tests call handle() directly.
 //
-// A long-poll claim that found nothing answers `park`: the caller parks the
-// claim and retries it with claim_now() when a task may have come.
+// The routes themselves are a table (routes/route_table.cpp) of functions in
+// files by noun (routes/*.cpp). A long-poll claim that found nothing answers
+// `park`: the caller parks the claim and retries it with claim_now() when a
+// task may have come. A route that needs git answers a git_step (below).
 
 #include <cstdint>
 #include <functional>
@@ -54,10 +56,32 @@ struct parked_claim {
   int wait_s = 0;
 };
 
+// What became of a git step's work.
+struct git_outcome {
+  nlohmann::json value;              // the work's answer, when it succeeded
+  std::optional<std::string> error;  // why it failed (no credentials in it)
+  bool timed_out = false;            // the repository did not answer in time
+};
+
+// Git work a route needs after its database step: the submit check, diff
+// stats, landing a merge. It must not run on a request's database thread,
+// because a remote that does not answer would hold the connection: the
+// server runs `work` on its git executor under the git deadline, and `then`
+// back on a database thread. Without an executor (tests) handle() runs both
+// inline.
+struct git_step {
+  std::string repo_name;   // names the repository in logs and in a 503
+  std::string remote_key;  // the executor's per-remote cap groups by this
+  std::function<nlohmann::json()> work;  // no database here; throws on failure
+  // The answer; may throw `refused`. get_store: the database thread's store.
+  std::function<http_reply(const git_outcome&, const std::function<store&()>& get_store)> then;
+};
+
 struct handler_result {
   http_reply reply;
-  std::string route;                 // the route's pattern, for logs and metrics
+  std::string route;                 // the route's label, for logs and metrics
   std::optional<parked_claim> park;  // set: nothing yet; park the claim
+  std::optional<git_step> git;       // set by begin(): run it, then finish_git()
   bool database_failed = false;      // the store's connection failed: drop it
 };
 
@@ -81,18 +105,29 @@ class request_handler {
  public:
   explicit request_handler(handler_config config, handler_services services = {});
 
-  // The store is asked for only when the route needs the database, so
-  // /healthz and unknown routes answer without one. get_store may throw (no
-  // connection): the answer is then 503 unavailable.
+  // The whole answer, running a git step inline. The store is asked for only
+  // when the route needs the database, so /healthz and unknown routes answer
+  // without one. get_store may throw (no connection): the answer is then 503.
   handler_result handle(const http_request& request, const std::function<store&()>& get_store);
   handler_result handle(const http_request& request, store& db) {
     return handle(request, [&]() -> store& { return db; });
   }
 
+  // The server's first half: like handle(), but a route that needs git
+  // leaves result.git set (and no reply yet) for the caller to run.
+  handler_result begin(const http_request& request, const std::function<store&()>& get_store);
+  // The second half: the answer from the git work's outcome.
+  handler_result finish_git(const std::string& route, const git_step& step,
+                            const git_outcome& outcome,
+                            const std::function<store&()>& get_store);
+  // Runs a step's work here and now, catching what it throws.
+  static git_outcome run_git_work(const git_step& step);
+
   // Whether handle() would ask for the store at all (false: answer inline).
   static bool needs_database(const http_request& request);
 
-  // The route's pattern ("POST /v1/tasks/{id}/submit", "GET unknown").
+  // The request's label for logs and metrics: "POST /v1/tasks/{id}/submit",
+  // and "other" for anything that is not a route (a fixed set of values).
   static std::string route_of(const std::string& method, const std::string& target);
 
   // Retries a parked claim: the claim answer, or nullopt when nothing came.
@@ -105,16 +140,13 @@ class request_handler {
   static http_reply error(const refusal& why);
 
   const handler_config& config() const { return m_config; }
+  const handler_services& services() const { return m_services; }
 
  private:
-  struct context;
-  handler_result dispatch(context& ctx);
-  // Lands an approved merge (a reviewer's or a person's) and answers what
-  // became of the task: done with the merge commit, or queued on a conflict.
-  http_reply land(std::int64_t task_id, std::int64_t merge_id);
-  // The diff stats of a disagreement's commit, or null when the repository
-  // cannot be read right now (the entry is shown without them).
-  nlohmann::json disagreement_diff_stats(store& db, const nlohmann::json& entry);
+  handler_result dispatch(const http_request& request, const std::function<store&()>& get_store);
+  // Runs `answer` and maps what it throws to the reply.
+  template <typename Answer>
+  void answer_guarded(handler_result& result, const Answer& answer);
 
   handler_config m_config;
   handler_services m_services;

@@ -76,16 +76,21 @@ class session : public std::enable_shared_from_this<session> {
 
   auto executor() { return m_stream.get_executor(); }
 
-  void write(http_reply reply, bool keep_alive) {
+  void write(http_reply reply, bool keep_alive, bool head) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(reply.status));
     res->set(http::field::server, "agentq");
     if (!reply.content_type.empty()) res->set(http::field::content_type, reply.content_type);
     for (auto& [name, value] : reply.headers) res->set(name, value);
-    res->body() = std::move(reply.body);
     res->keep_alive(keep_alive && !m_server->closing);
-    res->prepare_payload();
+    if (head) {
+      // A HEAD answer says how long the GET's body would be and sends none.
+      res->content_length(reply.body.size());
+    } else {
+      res->body() = std::move(reply.body);
+      res->prepare_payload();
+    }
     m_stream.expires_after(write_timeout);
     http::async_write(m_stream, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
@@ -170,8 +175,10 @@ class session : public std::enable_shared_from_this<session> {
 void exchange_impl::respond(http_reply reply) {
   if (m_answered.exchange(true)) return;
   auto owner = m_session;
-  asio::post(owner->executor(), [owner, reply = std::move(reply), keep = m_keep_alive]() mutable {
-    owner->write(std::move(reply), keep);
+  const bool head = m_request.method == "HEAD";
+  asio::post(owner->executor(),
+             [owner, reply = std::move(reply), keep = m_keep_alive, head]() mutable {
+    owner->write(std::move(reply), keep, head);
   });
 }
 

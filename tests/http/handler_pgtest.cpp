@@ -263,7 +263,7 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
       {"huge id", "GET", "/v1/tasks/99999999999999999999999", admin, "", 400, "invalid_request"},
       {"unknown id", "GET", "/v1/tasks/987654", admin, "", 404, "not_found"},
       {"unknown route", "GET", "/v1/nothing", admin, "", 404, "not_found"},
-      {"wrong method", "PUT", "/v1/tasks", admin, "", 404, "not_found"},
+      {"wrong method (405, Allow)", "PUT", "/v1/tasks", admin, "", 405, "method_not_allowed"},
       {"unknown query parameter", "GET", "/v1/tasks?colour=red", admin, "", 400,
        "invalid_request"},
       {"bad state filter", "GET", "/v1/tasks?state=sleeping", admin, "", 400, "invalid_request"},

@@ -310,3 +310,29 @@ TEST_CASE("a person overrules a rejection: the server merges it - the log keeps 
   CHECK(override_entry["resolution"]["note"] == "politeness was asked for");
 
 }
+
+TEST_CASE("HEAD answers carry no body, and odd methods share one metrics label", "[server]") {
+  test_database db;
+  server_process server(db.url());
+  http_client client(server.url(), admin_token);
+  auto get = client.request("GET", "/healthz");
+  REQUIRE(get.status == 200);
+  auto head = client.request("HEAD", "/healthz");
+  CHECK(head.status == 200);
+  CHECK(head.raw_body.empty());
+  CHECK(head.headers["content-length"] == std::to_string(get.raw_body.size()));
+  // The connection is still in step: the next answer is the right one.
+  auto listed = client.request("GET", "/v1/tasks");
+  CHECK(listed.status == 200);
+  CHECK(listed.body["tasks"].is_array());
+
+  auto wrong = client.request("PUT", "/v1/tasks");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.headers["allow"] == "POST, GET, HEAD");
+  for (const char* method : {"PATCH", "OPTIONS", "TRACE", "PROPFIND", "MKCOL", "LOCK"})
+    client.request(method, "/v1/made-up");
+  auto page = client.request("GET", "/metrics").raw_body;
+  CHECK(page.find("route=\"other\"") != std::string::npos);
+  for (const char* method : {"PATCH", "OPTIONS", "PROPFIND", "MKCOL"})
+    CHECK(page.find(method) == std::string::npos);
+}

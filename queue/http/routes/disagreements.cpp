@@ -1,0 +1,73 @@
+// The disagreement log: list, show (with the commit's diff stats), resolve.
+#include <spdlog/spdlog.h>
+
+#include "core/requests.hpp"
+#include "git/repo_gateway.hpp"
+#include "http/request_parsing.hpp"
+#include "http/routes/route_support.hpp"
+#include "http/routes/routes.hpp"
+
+namespace agentq::routes {
+
+using json = nlohmann::json;
+
+http_reply list_disagreements(route_context& ctx) {
+  std::string status = "open";
+  int limit = 100;
+  for (const auto& [key, value] : ctx.query) {
+    if (key == "status") {
+      if (value != "open" && value != "resolved" && value != "all")
+        fail(error_code::invalid_request, "'status' must be open, resolved or all");
+      status = value;
+    } else if (key == "limit") {
+      auto n = parse_positive(value);
+      if (!n || *n > 1000) fail(error_code::invalid_request, "'limit' must be 1..1000");
+      limit = static_cast<int>(*n);
+    } else {
+      fail(error_code::invalid_request, "unknown query parameter '" + key + "'");
+    }
+  }
+  return json_reply(200, {{"disagreements", ctx.db().list_disagreements(status, limit)}});
+}
+
+// The entry, and what its commit changes: the diff stats are git work (a
+// git step). A repository that cannot be read shows the entry without them;
+// one that does not answer in time is a 503 like any git deadline.
+http_reply get_disagreement(route_context& ctx) {
+  auto id = path_id(ctx.params[0], "disagreement");
+  auto entry = take(ctx.db().get_disagreement(id));
+  auto* gateway = ctx.services().gateway;
+  auto target = ctx.db().submit_target(entry["task_id"].get<std::int64_t>());
+  if (!gateway || !target) return json_reply(200, {{"disagreement", entry}, {"diff_stats", nullptr}});
+
+  git_step step;
+  step.repo_name = target->repo_name;
+  step.remote_key = target->repo_url;
+  step.work = [gateway, repo = git::repo_ref{target->repo_name, target->repo_url},
+               base = target->base_branch, commit = entry["commit"].get<std::string>()]() {
+    return gateway->diff_stats(repo, base, commit);
+  };
+  step.then = [retry_after_s = ctx.config().retry_after_s, id, entry,
+               repo_name = target->repo_name](const git_outcome& outcome,
+                                              const std::function<store&()>&) {
+    if (outcome.timed_out)
+      return git_unavailable(repo_name, outcome, "for the diff stats", retry_after_s);
+    json stats = nullptr;
+    if (outcome.error)
+      spdlog::warn("event=diff_stats_failed disagreement={} error=\"{}\"", id, *outcome.error);
+    else
+      stats = outcome.value;
+    return json_reply(200, {{"disagreement", entry}, {"diff_stats", stats}});
+  };
+  ctx.result.git = std::move(step);
+  return {};
+}
+
+http_reply resolve_disagreement(route_context& ctx) {
+  auto id = path_id(ctx.params[0], "disagreement");
+  auto request = take(parse_resolve_request(parse_body(ctx.request.body)));
+  auto entry = take(ctx.db().resolve_disagreement(id, request, ctx.caller.name));
+  return json_reply(200, {{"disagreement", entry}});
+}
+
+}  // namespace agentq::routes
