@@ -10,18 +10,9 @@
 
 #include <git2.h>
 
+#include "gitcore/errors.hpp"
+
 namespace agentq::git {
-
-// A git operation failed. The message says what, with URLs redacted.
-struct failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// A git operation did not finish before its deadline (the server's network
-// git, queue/git). The message names the repository, never credentials.
-struct timeout : failure {
-  using failure::failure;
-};
 
 template <typename T, void (*Free)(T*)>
 struct git_deleter {
