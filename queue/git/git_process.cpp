@@ -73,6 +73,11 @@ int remaining_ms(clock::time_point deadline) {
 git_run run_git(const std::vector<std::string>& args,
                 const std::optional<std::filesystem::path>& git_dir,
                 clock::time_point deadline) {
+  if (clock::now() >= deadline) {  // the wait in the queue took it all: do not start
+    git_run late;
+    late.timed_out = true;
+    return late;
+  }
   std::vector<std::string> argv{"git"};
   if (git_dir) argv.push_back("--git-dir=" + git_dir->string());
   for (auto& option : cli_credential_options()) argv.push_back(std::move(option));

@@ -94,6 +94,42 @@ repository_ptr open_local(const repo_ref& ref, const std::filesystem::path& path
 }
 
 // The mirror, opened (or created on first use) for one call.
+// Local remotes stay open between calls, a few handles per path (a libgit2
+// repository serves one thread at a time): opening one costs more than the
+// ref lookup itself, and an open one keeps packed-refs parsed until the file
+// changes (libgit2 compares its stamp on every lookup; loose refs are read
+// from disk each time), so a check does not re-read 10,000 branches.
+class local_pool {
+ public:
+  repository_ptr take(const repo_ref& ref, const std::filesystem::path& path) {
+    {
+      std::lock_guard lock(m_mutex);
+      auto& idle = m_idle[path.lexically_normal().string()];
+      if (!idle.empty()) {
+        auto repo = std::move(idle.back());
+        idle.pop_back();
+        return repo;
+      }
+    }
+    return open_local(ref, path);
+  }
+  void give_back(const std::filesystem::path& path, repository_ptr repo) {
+    std::lock_guard lock(m_mutex);
+    auto& idle = m_idle[path.lexically_normal().string()];
+    if (idle.size() < max_idle) idle.push_back(std::move(repo));
+  }
+
+ private:
+  static constexpr std::size_t max_idle = 8;
+  std::mutex m_mutex;
+  std::map<std::string, std::vector<repository_ptr>> m_idle;
+};
+
+local_pool& local_repositories() {
+  static local_pool pool;
+  return pool;
+}
+
 repository_ptr open_mirror(const std::filesystem::path& path) {
   ensure_libgit2();
   git_repository* raw = nullptr;
@@ -305,8 +341,10 @@ bool repo_gateway::branch_tip_is(const repo_ref& repo, const std::string& branch
   if (auto path = local_path(repo.url)) {
     // One ref, read in place: a loose ref file or one line of packed-refs
     // (libgit2 searches a sorted packed-refs file without loading it all).
-    auto remote = open_local(repo, *path);
-    auto tip = read_ref(remote.get(), "refs/heads/" + branch);
+    mirror_path(repo);  // the name is checked the same way for every remote
+    auto remote = local_repositories().take(repo, *path);
+    auto tip = read_ref(remote.get(), "refs/heads/" + branch);  // on error: handle dropped
+    local_repositories().give_back(*path, std::move(remote));
     return tip && *tip == commit;
   }
   auto tips = fetch(repo, {branch}, deadline);
@@ -320,6 +358,7 @@ json repo_gateway::diff_stats(const repo_ref& repo, const std::string& base_bran
   require_branch_name(base_branch);
   if (auto path = local_path(repo.url)) {
     // Every object is in the repository itself: no mirror, no fetch.
+    mirror_path(repo);
     auto remote = open_local(repo, *path);
     auto base = read_ref(remote.get(), "refs/heads/" + base_branch);
     if (!base)

@@ -19,7 +19,10 @@ TEST_CASE("branch_tip_is answers true, false, and false for an unknown branch") 
   CHECK_FALSE(gateway.branch_tip_is(repo, "agentq/1/1", first));  // no longer the tip
   CHECK_FALSE(gateway.branch_tip_is(repo, "agentq/9/9", second));  // no such branch
   CHECK(gateway.branch_tip_is(repo, "main", g.tip("main")));
-  // The mirror is where the header says, bare.
+  // A local check reads the one ref in place: no mirror. A fetch makes it
+  // where the header says, bare.
+  CHECK_FALSE(std::filesystem::exists(g.cache() / "proj"));
+  gateway.fetch(repo, {"main"});
   CHECK(std::filesystem::exists(g.cache() / "proj" / "HEAD"));
 }
 

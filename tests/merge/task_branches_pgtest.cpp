@@ -24,7 +24,7 @@ TEST_CASE("after a merge the task's agentq branches are gone, everything else st
   auto work = w.work_on(task, {{"feature.txt", "hello\n"}});
   // Names that look alike but are not this task's claim branches.
   for (const auto& keep : {"agentq/" + std::to_string(other_task) + "/1", "agentq/" + id + "0/1",
-                           "agentq/" + id + "/notes", "feature"})
+                           "agentq/" + id + "/notes", std::string("feature")})
     w.git.commit(keep, "main", {{"k.txt", keep + "\n"}}, "keep " + keep);
   auto merge_id = w.approve(task);
 
