@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -14,6 +15,10 @@
 #include <spdlog/spdlog.h>
 
 #include "core/requests.hpp"
+#include "gitcore/credentials.hpp"
+#include "gitcore/diff_stats.hpp"
+#include "gitcore/handles.hpp"
+#include "gitcore/urls.hpp"
 
 namespace agentq::runner {
 
@@ -22,53 +27,20 @@ using nlohmann::json;
 
 namespace {
 
-struct libgit2_runtime {
-  libgit2_runtime() { git_libgit2_init(); }
-  ~libgit2_runtime() { git_libgit2_shutdown(); }
-};
+using git::check;
+using git::parse_oid;
+using git::provide_credentials;
+using git::redact_url;
+using repo_ptr = git::repository_ptr;
+using remote_ptr = git::remote_ptr;
+using ref_ptr = git::reference_ptr;
+using commit_ptr = git::commit_ptr;
+using tree_ptr = git::tree_ptr;
+using index_ptr = git::index_ptr;
+using worktree_ptr = git::worktree_ptr;
+using signature_ptr = git::signature_ptr;
 
-void ensure_libgit2() { static libgit2_runtime runtime; }
-
-template <class T, void (*Free)(T*)>
-struct git_deleter {
-  void operator()(T* p) const { Free(p); }
-};
-template <class T, void (*Free)(T*)>
-using git_ptr = std::unique_ptr<T, git_deleter<T, Free>>;
-
-using repo_ptr = git_ptr<git_repository, git_repository_free>;
-using remote_ptr = git_ptr<git_remote, git_remote_free>;
-using ref_ptr = git_ptr<git_reference, git_reference_free>;
-using commit_ptr = git_ptr<git_commit, git_commit_free>;
-using tree_ptr = git_ptr<git_tree, git_tree_free>;
-using index_ptr = git_ptr<git_index, git_index_free>;
-using worktree_ptr = git_ptr<git_worktree, git_worktree_free>;
-using signature_ptr = git_ptr<git_signature, git_signature_free>;
-using diff_ptr = git_ptr<git_diff, git_diff_free>;
-using stats_ptr = git_ptr<git_diff_stats, git_diff_stats_free>;
-using patch_ptr = git_ptr<git_patch, git_patch_free>;
-
-std::string last_error() {
-  const git_error* e = git_error_last();
-  return e && e->message ? e->message : "unknown libgit2 error";
-}
-
-void check(int rc, const std::string& what) {
-  if (rc < 0) throw git_failure(what + ": " + last_error());
-}
-
-std::string oid_hex(const git_oid& oid) {
-  char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, &oid);
-  return buf;
-}
-
-git_oid parse_oid(const std::string& hex) {
-  git_oid oid;
-  if (hex.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, hex.c_str()) < 0)
-    throw git_failure("'" + hex + "' is not a commit id");
-  return oid;
-}
+std::string oid_hex(const git_oid& oid) { return git::to_hex(oid); }
 
 // Serialises work on one mirror across threads and processes.
 class mirror_lock {
@@ -92,40 +64,8 @@ class mirror_lock {
   int m_fd = -1;
 };
 
-// --- credentials: from the environment only, never logged -----------------
-
-struct credential_state {
-  int attempts = 0;
-};
-
-const char* env_or_null(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : nullptr;
-}
-
-int provide_credentials(git_credential** out, const char* /*url*/, const char* username_from_url,
-                        unsigned int allowed, void* payload) {
-  auto* state = static_cast<credential_state*>(payload);
-  // libgit2 asks again after a refusal; do not loop on wrong credentials.
-  if (++state->attempts > 3) return GIT_EAUTH;
-  const char* user = env_or_null("AGENTQ_GIT_USERNAME");
-  if (!user) user = username_from_url;
-  if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-    const char* password = env_or_null("AGENTQ_GIT_PASSWORD");
-    if (password)
-      return git_credential_userpass_plaintext_new(out, user ? user : "x-access-token", password);
-  }
-  if (allowed & GIT_CREDENTIAL_SSH_KEY) {
-    const char* ssh_user = user ? user : "git";
-    if (const char* key = env_or_null("AGENTQ_GIT_SSH_KEY"))
-      return git_credential_ssh_key_new(out, ssh_user, env_or_null("AGENTQ_GIT_SSH_PUBKEY"), key,
-                                        env_or_null("AGENTQ_GIT_SSH_PASSPHRASE"));
-    return git_credential_ssh_key_from_agent(out, ssh_user);
-  }
-  if (allowed & GIT_CREDENTIAL_USERNAME)
-    return git_credential_username_new(out, user ? user : "git");
-  return GIT_PASSTHROUGH;
-}
+// Credentials: gitcore/credentials.hpp (from the environment, never logged).
+using git::credential_state;
 
 // --- mirror ---------------------------------------------------------------
 
@@ -175,8 +115,8 @@ void fetch(git_repository* repo, const repo_info& info, const std::vector<std::s
   opts.callbacks.payload = &creds;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   if (git_remote_fetch(remote.get(), &array, &opts, "agentq: fetch") < 0)
-    throw git_unreachable("cannot fetch from repository '" + info.name + "' (" + info.url +
-                          "): " + last_error());
+    throw git_unreachable("cannot fetch from repository '" + info.name + "' (" +
+                          redact_url(info.url) + "): " + git::last_error());
 }
 
 std::optional<git_oid> resolve(git_repository* repo, const std::string& refname) {
@@ -230,14 +170,7 @@ void create_branch(git_repository* repo, const std::string& name, const git_oid&
   ref_ptr ref(ref_raw);
 }
 
-tree_ptr commit_tree(git_repository* repo, const git_oid& commit_id) {
-  git_commit* c_raw = nullptr;
-  check(git_commit_lookup(&c_raw, repo, &commit_id), "cannot find commit " + oid_hex(commit_id));
-  commit_ptr commit(c_raw);
-  git_tree* t_raw = nullptr;
-  check(git_commit_tree(&t_raw, commit.get()), "cannot read the tree of " + oid_hex(commit_id));
-  return tree_ptr(t_raw);
-}
+using git::commit_tree;
 
 std::string safe_component(const std::string& name) {
   if (!is_valid_name(name)) throw git_failure("'" + name + "' is not a usable repository name");
@@ -255,7 +188,7 @@ repo_info repo_info::from_json(const json& repo) {
 }
 
 git_workspace::git_workspace(fs::path workdir) : m_workdir(fs::absolute(std::move(workdir))) {
-  ensure_libgit2();
+  git::ensure_libgit2();
 }
 
 fs::path git_workspace::task_file(std::int64_t task_id, std::int64_t token) const {
@@ -279,7 +212,8 @@ checkout git_workspace::prepare_work(const repo_info& repo, std::int64_t task_id
   fetch(mirror.get(), repo, {"+refs/heads/" + repo.base_branch + ":" + tracking});
   auto base = resolve(mirror.get(), tracking);
   if (!base)
-    throw git_failure("repository '" + repo.name + "' (" + repo.url + ") has no branch '" +
+    throw git_failure("repository '" + repo.name + "' (" + redact_url(repo.url) +
+                      ") has no branch '" +
                       repo.base_branch + "'");
   co.base_commit = oid_hex(*base);
   co.start_commit = co.base_commit;
@@ -376,7 +310,7 @@ void git_workspace::push_branch(const checkout& co) {
   opts.callbacks.payload = &state;
   if (git_remote_push(remote.get(), &array, &opts) < 0)
     throw git_unreachable("cannot push " + refname + " to repository '" + co.repo.name + "' (" +
-                          co.repo.url + "): " + last_error());
+                          redact_url(co.repo.url) + "): " + git::last_error());
   if (!state.refused.empty())
     throw git_failure("repository '" + co.repo.name + "' refused the push of " + state.refused);
 }
@@ -416,52 +350,12 @@ checkout git_workspace::prepare_review(const repo_info& repo, std::int64_t task_
 }
 
 json git_workspace::diff_stats(const checkout& co) {
-  repo_ptr mirror;
-  {
-    git_repository* raw = nullptr;
-    check(git_repository_open_bare(&raw, co.mirror.c_str()), "cannot open mirror");
-    mirror.reset(raw);
-  }
-  git_oid commit_id = parse_oid(co.start_commit);
-  git_oid from_id = commit_id;
-  json out = {{"commit", co.start_commit}};
-  if (!co.base_commit.empty()) {
-    git_oid base_id = parse_oid(co.base_commit);
-    git_oid merge_base;
-    if (git_merge_base(&merge_base, mirror.get(), &base_id, &commit_id) == 0) from_id = merge_base;
-  }
-  out["base"] = oid_hex(from_id);
-  tree_ptr from_tree = commit_tree(mirror.get(), from_id);
-  tree_ptr to_tree = commit_tree(mirror.get(), commit_id);
-  git_diff* d_raw = nullptr;
-  check(git_diff_tree_to_tree(&d_raw, mirror.get(), from_tree.get(), to_tree.get(), nullptr),
-        "cannot diff the submission");
-  diff_ptr diff(d_raw);
-  git_diff_find_similar(diff.get(), nullptr);
-  git_diff_stats* s_raw = nullptr;
-  check(git_diff_get_stats(&s_raw, diff.get()), "cannot count the diff");
-  stats_ptr stats(s_raw);
-  out["files_changed"] = git_diff_stats_files_changed(stats.get());
-  out["insertions"] = git_diff_stats_insertions(stats.get());
-  out["deletions"] = git_diff_stats_deletions(stats.get());
-  json files = json::array();
-  const std::size_t n = git_diff_num_deltas(diff.get());
-  for (std::size_t i = 0; i < n && i < 1000; ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
-    json file = {{"path", delta->new_file.path ? delta->new_file.path : delta->old_file.path},
-                 {"status", std::string(1, git_diff_status_char(delta->status))}};
-    git_patch* p_raw = nullptr;
-    if (git_patch_from_diff(&p_raw, diff.get(), i) == 0 && p_raw) {
-      patch_ptr patch(p_raw);
-      std::size_t context = 0, adds = 0, dels = 0;
-      git_patch_line_stats(&context, &adds, &dels, patch.get());
-      file["insertions"] = adds;
-      file["deletions"] = dels;
-    }
-    files.push_back(std::move(file));
-  }
-  out["files"] = std::move(files);
-  return out;
+  git_repository* raw = nullptr;
+  check(git_repository_open_bare(&raw, co.mirror.c_str()), "cannot open mirror");
+  repo_ptr mirror(raw);
+  std::optional<git_oid> base;
+  if (!co.base_commit.empty()) base = parse_oid(co.base_commit);
+  return git::diff_stats(mirror.get(), base, parse_oid(co.start_commit));
 }
 
 void git_workspace::remove(const checkout& co) noexcept {

@@ -14,8 +14,9 @@
 // Operations on one mirror are serialised with a lock file (flock), so
 // several slots and several runner processes may share a work directory.
 //
-// Credentials for https and ssh remotes come from the environment (see
-// docs/agents.md); they are handed to libgit2 and never logged.
+// libgit2 through gitcore/ (the layer the server shares): the same handles,
+// credential rules (gitcore/credentials.hpp: from the environment, see
+// docs/agents.md, never logged) and diff-stat shape (gitcore/diff_stats.hpp).
 
 #include <cstdint>
 #include <filesystem>
@@ -23,6 +24,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "gitcore/handles.hpp"
 
 namespace agentq::runner {
 
@@ -34,10 +37,9 @@ struct repo_info {
   static repo_info from_json(const nlohmann::json& repo);  // the claim answer's `repo`
 };
 
-// A git operation failed.
-struct git_failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// A git operation failed (gitcore's error type, so libgit2 checks shared with
+// the server throw it too).
+using git_failure = git::failure;
 // The repository could not be reached (fetch or push transport failed).
 struct git_unreachable : git_failure {
   using git_failure::git_failure;
@@ -85,8 +87,8 @@ class git_workspace {
                           const std::string& branch, const std::string& commit);
 
   // Reviewer: what the submission changes against the base branch (from
-  // their merge base): {base, commit, files_changed, insertions, deletions,
-  // files: [{path, status, insertions, deletions}]}.
+  // their merge base), in gitcore/diff_stats.hpp's shape (the same one the
+  // server answers for disagreements).
   nlohmann::json diff_stats(const checkout& co);
 
   // Removes the work tree, its administrative files and its local branch.

@@ -33,9 +33,12 @@ void show_entry(const json& d, const json& diff_stats) {
   if (diff_stats.is_object()) {
     std::cout << "\nthe change: " << cell(diff_stats["files_changed"]) << " file(s), +"
               << cell(diff_stats["insertions"]) << " -" << cell(diff_stats["deletions"]) << "\n";
+    // gitcore/diff_stats.hpp's shape, the same the reviewer's task file holds.
     for (const auto& f : diff_stats["files"])
-      std::cout << "  " << cell(f["path"]) << "  +" << cell(f["insertions"]) << " -"
-                << cell(f["deletions"]) << "\n";
+      std::cout << "  " << cell(f.value("status", json("?"))) << " " << cell(f["path"]) << "  +"
+                << cell(f["insertions"]) << " -" << cell(f["deletions"]) << "\n";
+    if (diff_stats.value("files_truncated", false))
+      std::cout << "  (more files than listed)\n";
   } else {
     std::cout << "\n(diff stats unavailable: the server could not read the repository)\n";
   }

@@ -31,6 +31,10 @@ Options (environment variable defaults in brackets):
   --retry-backoff-s N     backoff of a released task: N, 2N, 4N ... seconds [5]
   --git-cache DIR         bare mirrors for submit checks and merges
                           [.agentq/server-git]; one per server process
+  --git-timeout-s N       deadline of every network git operation: fetch, push,
+                          the submit check (1..3600) [AGENTQ_GIT_TIMEOUT_S, 30]
+  --keep-task-branches    keep a task's agentq/<id>/<token> branches on the
+                          remote after its merge (default: deleted)
   --help                  this text
 )";
 
@@ -59,8 +63,8 @@ void setup_logging() {
 int run_serve(const std::vector<std::string>& args) {
   arg_list list(args,
                 {"database-url", "listen", "admin-token", "lease-s", "db-pool", "retry-backoff-s",
-                 "git-cache"},
-                {"help"});
+                 "git-cache", "git-timeout-s"},
+                {"help", "keep-task-branches"});
   if (list.flag("help")) {
     std::cout << serve_usage;
     return exit_ok;
@@ -88,6 +92,13 @@ int run_serve(const std::vector<std::string>& args) {
       usage_error("--retry-backoff-s must be 0..3600");
   }
   if (auto v = list.value("git-cache")) config.git_cache = *v;
+  if (auto v = list.value("git-timeout-s").value_or(env_or("AGENTQ_GIT_TIMEOUT_S", ""));
+      !v.empty()) {
+    config.git_timeout_s = parse_int(v, "--git-timeout-s");
+    if (config.git_timeout_s < 1 || config.git_timeout_s > 3600)
+      usage_error("--git-timeout-s must be 1..3600");
+  }
+  config.keep_task_branches = list.flag("keep-task-branches");
   setup_logging();
   if (config.admin_token && config.admin_token->size() < 16)
     spdlog::warn("event=weak_admin_token length={} hint=\"use 16 or more random characters, "

@@ -74,7 +74,7 @@ merge_result recorded(store& db, const merge_job& job) {
 merger::merger(std::string database_url, merger_config config)
     : m_database_url(std::move(database_url)),
       m_config(std::move(config)),
-      m_gateway(m_config.cache_dir),
+      m_gateway(m_config.cache_dir, m_config.git_timeout),
       m_service({"merger", m_config.interval, "look for pending merges",
                  "reconciled pending merges"},
                 [this] { return run_once(); }) {}
@@ -156,11 +156,26 @@ merge_result merger::finish_merged(store& db, const merge_job& job,
   logger()->info("merged merge_id={} task_id={} repo={} branch={} commit={} merge_commit={} how={}",
                  job.id, job.task_id, job.repo_name, job.base_branch, job.commit, merge_commit,
                  how);
+  if (m_config.delete_task_branches) delete_task_branches(job);
   merge_result result;
   result.outcome = merge_result::kind::merged;
   result.merge_commit = merge_commit;
   result.task = std::move(*task);
   return result;
+}
+
+void merger::delete_task_branches(const merge_job& job) {
+  // The task is done and its commit is on the base branch: its branches only
+  // slow down every later fetch. Best effort: a failure leaves them behind.
+  try {
+    int deleted = m_gateway.delete_task_branches(repo_of(job), job.task_id, job.base_branch);
+    if (deleted > 0)
+      logger()->info("deleted task branches task_id={} repo={} count={}", job.task_id,
+                     job.repo_name, deleted);
+  } catch (const std::exception& e) {
+    logger()->warn("task branches not deleted task_id={} repo={} error=\"{}\"", job.task_id,
+                   job.repo_name, e.what());
+  }
 }
 
 merge_result merger::finish_conflict(store& db, const merge_job& job, const std::string& detail) {

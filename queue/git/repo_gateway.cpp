@@ -3,34 +3,133 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "core/requests.hpp"
-#include "git/git_handles.hpp"
+#include "git/git_process.hpp"
+#include "gitcore/credentials.hpp"
+#include "gitcore/diff_stats.hpp"
+#include "gitcore/handles.hpp"
+#include "gitcore/urls.hpp"
 
 namespace agentq::git {
 namespace {
 
-using namespace detail;
 using json = nlohmann::json;
+using clock = std::chrono::steady_clock;
 
 // Calls on one mirror take turns within the process: libgit2 repositories
-// are not safe to share between threads, and two fetches updating the same
-// tracking ref would fail on its lock file. One mutex per mirror path, kept
-// for the life of the process (there are a handful of repositories).
-std::mutex& mirror_lock(const std::filesystem::path& path) {
+// are not safe to share between threads, two fetches updating the same
+// tracking ref would fail on its lock file, and the lock files a killed git
+// leaves behind may be removed only while nothing else runs there. One mutex
+// per mirror path, kept for the life of the process (there are a handful of
+// repositories). Timed: the wait counts against the caller's deadline.
+std::timed_mutex& mirror_mutex(const std::filesystem::path& path) {
   static std::mutex registry_mutex;
-  static std::map<std::string, std::unique_ptr<std::mutex>> locks;
+  static std::map<std::string, std::unique_ptr<std::timed_mutex>> locks;
   std::lock_guard guard(registry_mutex);
   auto& lock = locks[path.lexically_normal().string()];
-  if (!lock) lock = std::make_unique<std::mutex>();
+  if (!lock) lock = std::make_unique<std::timed_mutex>();
   return *lock;
 }
 
+std::string seconds_text(std::chrono::milliseconds timeout) {
+  std::ostringstream text;
+  text << static_cast<double>(timeout.count()) / 1000.0 << " s";
+  return text.str();
+}
+
+[[noreturn]] void throw_timeout(const repo_ref& ref, const std::string& doing,
+                                std::chrono::milliseconds limit) {
+  throw git::timeout("repository '" + ref.name + "' (" + redact_url(ref.url) + ") did not answer " +
+                doing + " within the git deadline (" + seconds_text(limit) +
+                ", --git-timeout-s); retry later");
+}
+
+// Holds a mirror's lock until the deadline at the latest.
+class mirror_guard {
+ public:
+  mirror_guard(const std::filesystem::path& path, clock::time_point deadline, const repo_ref& ref,
+               std::chrono::milliseconds limit)
+      : m_mutex(mirror_mutex(path)) {
+    if (!m_mutex.try_lock_until(deadline))
+      throw_timeout(ref, "(its mirror was busy with another git operation)", limit);
+  }
+  ~mirror_guard() { m_mutex.unlock(); }
+  mirror_guard(const mirror_guard&) = delete;
+  mirror_guard& operator=(const mirror_guard&) = delete;
+
+ private:
+  std::timed_mutex& m_mutex;
+};
+
+// The last line of git's stderr that says something (its "fatal: ..."),
+// credentials redacted.
+std::string git_complaint(const git_run& run) {
+  std::istringstream lines(run.err);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+  }
+  if (last.empty()) last = "git exited with status " + std::to_string(run.exit_code);
+  return redact_url(last);
+}
+
+// A local remote's repository, opened in place for reading (and, for
+// delete_task_branches, deleting its own refs).
+repository_ptr open_local(const repo_ref& ref, const std::filesystem::path& path) {
+  ensure_libgit2();
+  git_repository* raw = nullptr;
+  check(git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr),
+        "cannot read repository '" + ref.name + "' at " + redact_url(ref.url) +
+            " (check that it exists and that this server may read it)");
+  return repository_ptr(raw);
+}
+
 // The mirror, opened (or created on first use) for one call.
+// Local remotes stay open between calls, a few handles per path (a libgit2
+// repository serves one thread at a time): opening one costs more than the
+// ref lookup itself, and an open one keeps packed-refs parsed until the file
+// changes (libgit2 compares its stamp on every lookup; loose refs are read
+// from disk each time), so a check does not re-read 10,000 branches.
+class local_pool {
+ public:
+  repository_ptr take(const repo_ref& ref, const std::filesystem::path& path) {
+    {
+      std::lock_guard lock(m_mutex);
+      auto& idle = m_idle[path.lexically_normal().string()];
+      if (!idle.empty()) {
+        auto repo = std::move(idle.back());
+        idle.pop_back();
+        return repo;
+      }
+    }
+    return open_local(ref, path);
+  }
+  void give_back(const std::filesystem::path& path, repository_ptr repo) {
+    std::lock_guard lock(m_mutex);
+    auto& idle = m_idle[path.lexically_normal().string()];
+    if (idle.size() < max_idle) idle.push_back(std::move(repo));
+  }
+
+ private:
+  static constexpr std::size_t max_idle = 8;
+  std::mutex m_mutex;
+  std::map<std::string, std::vector<repository_ptr>> m_idle;
+};
+
+local_pool& local_repositories() {
+  static local_pool pool;
+  return pool;
+}
+
 repository_ptr open_mirror(const std::filesystem::path& path) {
   ensure_libgit2();
   git_repository* raw = nullptr;
@@ -42,32 +141,27 @@ repository_ptr open_mirror(const std::filesystem::path& path) {
   return repository_ptr(raw);
 }
 
-// Credentials for https and ssh remotes, asked once per connection: a second
-// request means the first was refused, and asking again would loop.
-struct credential_state {
-  int asked = 0;
-};
-
-int provide_credentials(git_credential** out, const char* /*url*/, const char* username_from_url,
-                        unsigned int allowed, void* payload) {
-  auto* state = static_cast<credential_state*>(payload);
-  if (++state->asked > 1) {
-    git_error_set_str(GIT_ERROR_NET,
-                      "the repository refused this server's credentials (ssh agent keys, or "
-                      "AGENTQ_GIT_USERNAME / AGENTQ_GIT_PASSWORD for https)");
-    return GIT_EUSER;
-  }
-  if (allowed & GIT_CREDENTIAL_SSH_KEY)
-    return git_credential_ssh_key_from_agent(out, username_from_url ? username_from_url : "git");
-  if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-    const char* password = std::getenv("AGENTQ_GIT_PASSWORD");
-    if (password) {
-      const char* user = std::getenv("AGENTQ_GIT_USERNAME");
-      if (!user) user = username_from_url ? username_from_url : "agentq";
-      return git_credential_userpass_plaintext_new(out, user, password);
-    }
-  }
-  return GIT_PASSTHROUGH;  // libgit2 then says that authentication is required
+// The mirror of `ref`. A local remote's object database is added as an
+// alternate (as `git clone --shared` does): the mirror reads every object the
+// remote holds in place, including a submitted commit whose branch was
+// rewritten since the submit check (which reads one ref and fetches nothing
+// from a local remote). Network remotes' objects come by fetch only.
+repository_ptr open_mirror(const std::filesystem::path& path, const repo_ref& ref) {
+  auto mirror = open_mirror(path);
+  auto local = local_path(ref.url);
+  if (!local) return mirror;
+  git_repository* raw_remote = nullptr;
+  if (git_repository_open_ext(&raw_remote, local->c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                              nullptr) < 0)
+    return mirror;  // the fetch says what is wrong with it
+  repository_ptr remote(raw_remote);
+  git_odb* raw_odb = nullptr;
+  check(git_repository_odb(&raw_odb, mirror.get()), "cannot open the mirror's objects");
+  std::unique_ptr<git_odb, decltype(&git_odb_free)> odb(raw_odb, git_odb_free);
+  auto objects = std::filesystem::path(git_repository_path(remote.get())) / "objects";
+  check(git_odb_add_disk_alternate(odb.get(), objects.c_str()),
+        "cannot read the objects of repository '" + ref.name + "'");
+  return mirror;
 }
 
 remote_ptr anonymous_remote(git_repository* repo, const repo_ref& ref) {
@@ -78,26 +172,13 @@ remote_ptr anonymous_remote(git_repository* repo, const repo_ref& ref) {
   return remote_ptr(raw);
 }
 
-// A git_strarray view of strings that outlive it.
-struct string_array {
-  explicit string_array(const std::vector<std::string>& strings) {
-    for (const auto& s : strings) m_pointers.push_back(const_cast<char*>(s.c_str()));
-    m_array.strings = m_pointers.data();
-    m_array.count = m_pointers.size();
-  }
-  git_strarray* get() { return &m_array; }
-
- private:
-  std::vector<char*> m_pointers;
-  git_strarray m_array{};
-};
-
 void require_branch_name(const std::string& branch) {
   if (!is_valid_branch_name(branch))
-    throw std::runtime_error("'" + branch + "' is not a valid branch name");
+    throw failure("'" + branch + "' is not a valid branch name");
 }
 
-std::map<std::string, std::optional<std::string>> fetch_into(
+// In-process fetch from a local remote (no network: nothing to time out).
+std::map<std::string, std::optional<std::string>> fetch_local(
     git_repository* repo, const repo_ref& ref, const std::vector<std::string>& branches) {
   std::vector<std::string> refspecs;
   std::map<std::string, std::optional<std::string>> tips;
@@ -139,16 +220,13 @@ std::map<std::string, std::optional<std::string>> fetch_into(
 }
 
 commit_ptr find_commit(git_repository* repo, const std::string& hex) {
-  git_oid oid = parse_oid(hex);
-  git_commit* raw = nullptr;
-  if (git_commit_lookup(&raw, repo, &oid) < 0) return nullptr;
-  return commit_ptr(raw);
+  return git::find_commit(repo, parse_oid(hex));
 }
 
 commit_ptr require_commit(git_repository* repo, const repo_ref& ref, const std::string& hex) {
   auto commit = find_commit(repo, hex);
   if (!commit)
-    throw std::runtime_error("commit " + hex + " is not in repository '" + ref.name +
+    throw failure("commit " + hex + " is not in repository '" + ref.name +
                              "': push it to a branch and name that branch");
   return commit;
 }
@@ -160,114 +238,159 @@ bool contains_in(git_repository* repo, const git_oid& tip, const git_oid& commit
   return rc == 1;
 }
 
-tree_ptr tree_of(git_commit* commit) {
-  git_tree* raw = nullptr;
-  check(git_commit_tree(&raw, commit), "cannot read the tree of a commit");
-  return tree_ptr(raw);
+
+
+std::string tracking_ref(const std::string& branch) { return "refs/remotes/origin/" + branch; }
+
+std::optional<std::string> read_ref(git_repository* repo, const std::string& refname) {
+  git_oid oid;
+  int rc = git_reference_name_to_id(&oid, repo, refname.c_str());
+  if (rc == GIT_ENOTFOUND) return std::nullopt;
+  check(rc, "cannot read " + refname);
+  return to_hex(oid);
+}
+
+void drop_ref(git_repository* repo, const std::string& refname) {
+  git_reference* raw = nullptr;
+  if (git_reference_lookup(&raw, repo, refname.c_str()) < 0) return;
+  reference_ptr ref(raw);
+  git_reference_delete(ref.get());  // gone meanwhile: as good
+}
+
+// Fetch from a network remote with the git CLI (git_process.hpp), into the
+// mirror at `path` (its lock held). git fetch sends the remote only these
+// refs' prefixes (protocol v2), so the answer does not grow with the
+// remote's branches. A branch the remote lacks makes git fail the whole
+// fetch: it is dropped (answered nullopt, its stale tracking ref removed) and
+// the rest fetched again.
+std::map<std::string, std::optional<std::string>> fetch_network(
+    git_repository* mirror, const std::filesystem::path& path, const repo_ref& ref,
+    const std::vector<std::string>& branches, clock::time_point deadline,
+    std::chrono::milliseconds limit) {
+  std::map<std::string, std::optional<std::string>> tips;
+  std::set<std::string> wanted;
+  for (const auto& branch : branches) {
+    require_branch_name(branch);
+    tips.emplace(branch, std::nullopt);
+    wanted.insert(branch);
+  }
+  while (!wanted.empty()) {
+    std::vector<std::string> args{"-c", "gc.auto=0", "fetch", "--quiet", "--no-tags",
+                                  "--no-write-fetch-head", "--", ref.url};
+    for (const auto& branch : wanted)
+      // Forced: a tracking ref only mirrors the remote.
+      args.push_back("+refs/heads/" + branch + ":" + tracking_ref(branch));
+    auto run = run_git(args, path, deadline);
+    if (run.timed_out) throw_timeout(ref, "a fetch", limit);
+    if (run.exit_code == 0) break;
+    static const std::regex missing(R"(couldn't find remote ref refs/heads/(\S+))");
+    std::smatch match;
+    if (std::regex_search(run.err, match, missing) && wanted.erase(match[1].str()) == 1) {
+      drop_ref(mirror, tracking_ref(match[1].str()));
+      continue;
+    }
+    throw failure("cannot fetch from repository '" + ref.name + "' at " + redact_url(ref.url) +
+                  " (check that it exists and that this server may read it): " +
+                  git_complaint(run));
+  }
+  for (const auto& branch : wanted) tips[branch] = read_ref(mirror, tracking_ref(branch));
+  spdlog::debug("fetched repo={} branches={}", ref.name, branches.size());
+  return tips;
+}
+
+// refs/heads/agentq/<task_id>/<digits>: the only refs delete_task_branches
+// may touch.
+bool is_task_branch_ref(const std::string& refname, std::int64_t task_id) {
+  const std::string prefix = "refs/heads/agentq/" + std::to_string(task_id) + "/";
+  if (!refname.starts_with(prefix) || refname.size() == prefix.size()) return false;
+  return std::all_of(refname.begin() + static_cast<std::ptrdiff_t>(prefix.size()), refname.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
 
-repo_gateway::repo_gateway(std::filesystem::path cache_dir) : m_cache_dir(std::move(cache_dir)) {
+repo_gateway::repo_gateway(std::filesystem::path cache_dir, std::chrono::milliseconds timeout)
+    : m_cache_dir(std::move(cache_dir)), m_timeout(timeout) {
   ensure_libgit2();
 }
+
+std::string repo_gateway::remote_key(const repo_ref& repo) { return git::remote_key(repo.url); }
 
 std::filesystem::path repo_gateway::mirror_path(const repo_ref& repo) const {
   // The repos table allows only such names; checked again because this one
   // becomes a directory.
   if (!is_valid_name(repo.name))
-    throw std::runtime_error("repository name '" + repo.name +
-                             "' is not safe as a directory name (letters, digits, . _ -)");
+    throw failure("repository name '" + repo.name +
+                  "' is not safe as a directory name (letters, digits, . _ -)");
   return m_cache_dir / repo.name;
 }
 
 std::map<std::string, std::optional<std::string>> repo_gateway::fetch(
-    const repo_ref& repo, const std::vector<std::string>& branches) {
+    const repo_ref& repo, const std::vector<std::string>& branches, deadline_t deadline) {
+  const auto until = deadline_of(deadline);
   auto path = mirror_path(repo);
-  std::lock_guard lock(mirror_lock(path));
-  auto mirror = open_mirror(path);
-  return fetch_into(mirror.get(), repo, branches);
+  mirror_guard lock(path, until, repo, m_timeout);
+  auto mirror = open_mirror(path, repo);
+  if (local_path(repo.url)) return fetch_local(mirror.get(), repo, branches);
+  return fetch_network(mirror.get(), path, repo, branches, until, m_timeout);
 }
 
 bool repo_gateway::branch_tip_is(const repo_ref& repo, const std::string& branch,
-                                 const std::string& commit) {
-  auto tips = fetch(repo, {branch});
+                                 const std::string& commit, deadline_t deadline) {
+  require_branch_name(branch);
+  if (auto path = local_path(repo.url)) {
+    // One ref, read in place: a loose ref file or one line of packed-refs
+    // (libgit2 searches a sorted packed-refs file without loading it all).
+    mirror_path(repo);  // the name is checked the same way for every remote
+    auto remote = local_repositories().take(repo, *path);
+    auto tip = read_ref(remote.get(), "refs/heads/" + branch);  // on error: handle dropped
+    local_repositories().give_back(*path, std::move(remote));
+    return tip && *tip == commit;
+  }
+  auto tips = fetch(repo, {branch}, deadline);
   const auto& tip = tips.at(branch);
   return tip && *tip == commit;
 }
 
 json repo_gateway::diff_stats(const repo_ref& repo, const std::string& base_branch,
                               const std::string& commit,
-                              const std::optional<std::string>& branch) {
+                              const std::optional<std::string>& branch, deadline_t deadline) {
+  require_branch_name(base_branch);
+  if (auto path = local_path(repo.url)) {
+    // Every object is in the repository itself: no mirror, no fetch.
+    mirror_path(repo);
+    auto remote = open_local(repo, *path);
+    auto base = read_ref(remote.get(), "refs/heads/" + base_branch);
+    if (!base)
+      throw failure("repository '" + repo.name + "' has no branch '" + base_branch + "'");
+    require_commit(remote.get(), repo, commit);
+    return git::diff_stats(remote.get(), parse_oid(*base), parse_oid(commit));
+  }
+  const auto until = deadline_of(deadline);
   auto path = mirror_path(repo);
-  std::lock_guard lock(mirror_lock(path));
-  auto mirror = open_mirror(path);
+  mirror_guard lock(path, until, repo, m_timeout);
+  auto mirror = open_mirror(path, repo);
   std::vector<std::string> branches{base_branch};
   if (branch) branches.push_back(*branch);
-  auto tips = fetch_into(mirror.get(), repo, branches);
+  auto tips = fetch_network(mirror.get(), path, repo, branches, until, m_timeout);
   if (!tips.at(base_branch))
-    throw std::runtime_error("repository '" + repo.name + "' has no branch '" + base_branch + "'");
-
-  auto head = require_commit(mirror.get(), repo, commit);
-  auto base = require_commit(mirror.get(), repo, *tips.at(base_branch));
-  // Against the merge base: what the commit brings, not what the base
-  // gained since the worker started.
-  tree_ptr old_tree;
-  git_oid merge_base;
-  int rc = git_merge_base(&merge_base, mirror.get(), git_commit_id(base.get()),
-                          git_commit_id(head.get()));
-  if (rc == 0) {
-    auto ancestor = require_commit(mirror.get(), repo, to_hex(merge_base));
-    old_tree = tree_of(ancestor.get());
-  } else if (rc != GIT_ENOTFOUND) {
-    check(rc, "cannot find the merge base of " + commit + " and " + base_branch);
-  }  // no common history: everything the commit holds is new
-  auto new_tree = tree_of(head.get());
-
-  git_diff* raw_diff = nullptr;
-  check(git_diff_tree_to_tree(&raw_diff, mirror.get(), old_tree.get(), new_tree.get(), nullptr),
-        "cannot diff " + commit);
-  diff_ptr diff(raw_diff);
-  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
-  find.flags = GIT_DIFF_FIND_RENAMES;
-  check(git_diff_find_similar(diff.get(), &find), "cannot find renames in " + commit);
-
-  json files = json::array();
-  std::size_t insertions = 0, deletions = 0;
-  std::size_t count = git_diff_num_deltas(diff.get());
-  for (std::size_t i = 0; i < count; ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
-    git_patch* raw_patch = nullptr;
-    check(git_patch_from_diff(&raw_patch, diff.get(), i), "cannot diff " + commit);
-    patch_ptr patch(raw_patch);
-    std::size_t added = 0, removed = 0;
-    if (patch) check(git_patch_line_stats(nullptr, &added, &removed, patch.get()), "diff stats");
-    const char* file = delta->status == GIT_DELTA_DELETED ? delta->old_file.path
-                                                          : delta->new_file.path;
-    files.push_back({{"path", file}, {"insertions", added}, {"deletions", removed}});
-    insertions += added;
-    deletions += removed;
-  }
-  std::sort(files.begin(), files.end(),
-            [](const json& a, const json& b) { return a["path"] < b["path"]; });
-  return {{"files_changed", count},
-          {"insertions", insertions},
-          {"deletions", deletions},
-          {"files", files}};
+    throw failure("repository '" + repo.name + "' has no branch '" + base_branch + "'");
+  require_commit(mirror.get(), repo, commit);
+  return git::diff_stats(mirror.get(), parse_oid(*tips.at(base_branch)), parse_oid(commit));
 }
 
 bool repo_gateway::has_commit(const repo_ref& repo, const std::string& commit) {
   auto path = mirror_path(repo);
-  std::lock_guard lock(mirror_lock(path));
-  auto mirror = open_mirror(path);
+  mirror_guard lock(path, deadline_from_now(), repo, m_timeout);
+  auto mirror = open_mirror(path, repo);
   return find_commit(mirror.get(), commit) != nullptr;
 }
 
 bool repo_gateway::contains(const repo_ref& repo, const std::string& tip,
                             const std::string& commit) {
   auto path = mirror_path(repo);
-  std::lock_guard lock(mirror_lock(path));
-  auto mirror = open_mirror(path);
+  mirror_guard lock(path, deadline_from_now(), repo, m_timeout);
+  auto mirror = open_mirror(path, repo);
   auto tip_commit = require_commit(mirror.get(), repo, tip);
   auto the_commit = require_commit(mirror.get(), repo, commit);
   return contains_in(mirror.get(), *git_commit_id(tip_commit.get()),
@@ -277,12 +400,12 @@ bool repo_gateway::contains(const repo_ref& repo, const std::string& tip,
 std::string repo_gateway::introducing_commit(const repo_ref& repo, const std::string& tip,
                                              const std::string& commit) {
   auto path = mirror_path(repo);
-  std::lock_guard lock(mirror_lock(path));
-  auto mirror = open_mirror(path);
+  mirror_guard lock(path, deadline_from_now(), repo, m_timeout);
+  auto mirror = open_mirror(path, repo);
   git_oid wanted = parse_oid(commit);
   auto current = require_commit(mirror.get(), repo, tip);
   if (!contains_in(mirror.get(), *git_commit_id(current.get()), wanted))
-    throw std::runtime_error(tip + " does not contain " + commit);
+    throw failure(tip + " does not contain " + commit);
   // Walk down the first-parent chain while the parent still contains the
   // commit; the last one that does brought it in.
   while (!git_oid_equal(git_commit_id(current.get()), &wanted) &&
@@ -300,8 +423,8 @@ merge_made repo_gateway::merge(const repo_ref& repo, const std::string& ours,
                                const std::string& theirs, const std::string& message,
                                const author& by) {
   auto path = mirror_path(repo);
-  std::lock_guard lock(mirror_lock(path));
-  auto mirror = open_mirror(path);
+  mirror_guard lock(path, deadline_from_now(), repo, m_timeout);
+  auto mirror = open_mirror(path, repo);
   auto our_commit = require_commit(mirror.get(), repo, ours);
   auto their_commit = require_commit(mirror.get(), repo, theirs);
 
@@ -347,12 +470,33 @@ merge_made repo_gateway::merge(const repo_ref& repo, const std::string& ours,
 }
 
 push_result repo_gateway::push_branch(const repo_ref& repo, const std::string& branch,
-                                      const std::string& commit) {
+                                      const std::string& commit, deadline_t deadline) {
   require_branch_name(branch);
+  const auto until = deadline_of(deadline);
   auto path = mirror_path(repo);
-  std::lock_guard lock(mirror_lock(path));
-  auto mirror = open_mirror(path);
+  mirror_guard lock(path, until, repo, m_timeout);
+  auto mirror = open_mirror(path, repo);
   auto to_push = require_commit(mirror.get(), repo, commit);
+
+  if (!local_path(repo.url)) {
+    // No '+': the remote takes it only as a fast-forward, checked atomically.
+    auto run = run_git({"push", "--porcelain", "--", repo.url, commit + ":refs/heads/" + branch},
+                       path, until);
+    if (run.timed_out) throw_timeout(repo, "a push", m_timeout);
+    push_result result;
+    // --porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" for a refusal.
+    std::istringstream lines(run.out);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with("!\t")) continue;
+      result.message = line.substr(line.rfind('\t') + 1);
+      return result;
+    }
+    if (run.exit_code != 0)
+      throw failure("cannot push to repository '" + repo.name + "' at " + redact_url(repo.url) +
+                    " (check that this server may write to it): " + git_complaint(run));
+    result.pushed = true;
+    return result;
+  }
 
   // A push names a local ref, so the commit gets a scratch ref of the
   // mirror's own; the refspec has no '+': the remote takes it only as a
@@ -399,6 +543,95 @@ push_result repo_gateway::push_branch(const repo_ref& repo, const std::string& b
   }
   result.pushed = true;
   return result;
+}
+
+int repo_gateway::delete_task_branches(const repo_ref& repo, std::int64_t task_id,
+                                       const std::string& base_branch, deadline_t deadline) {
+  const auto until = deadline_of(deadline);
+  const std::string base_ref = "refs/heads/" + base_branch;
+  auto may_delete = [&](const std::string& refname) {
+    return is_task_branch_ref(refname, task_id) && refname != base_ref;
+  };
+  int deleted = 0;
+  if (auto local = local_path(repo.url)) {
+    auto remote = open_local(repo, *local);
+    std::vector<std::string> doomed;
+    git_reference_iterator* raw = nullptr;
+    const std::string glob = "refs/heads/agentq/" + std::to_string(task_id) + "/*";
+    check(git_reference_iterator_glob_new(&raw, remote.get(), glob.c_str()),
+          "cannot list the branches of repository '" + repo.name + "'");
+    reference_iterator_ptr iterator(raw);
+    const char* name = nullptr;
+    while (git_reference_next_name(&name, iterator.get()) == 0)
+      if (may_delete(name)) doomed.emplace_back(name);
+    for (const auto& refname : doomed) {
+      // Deleting a packed ref rewrites packed-refs under its lock; another
+      // writer (a push) may hold it for a moment: try again for about a
+      // second, as git does (core.packedRefsTimeout), within the deadline.
+      for (int attempt = 0; attempt < 200; ++attempt) {
+        git_reference* ref_raw = nullptr;
+        if (git_reference_lookup(&ref_raw, remote.get(), refname.c_str()) < 0) break;
+        reference_ptr ref(ref_raw);
+        int rc = git_reference_delete(ref.get());
+        if (rc == 0) ++deleted;
+        if (rc == 0 || clock::now() >= until) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+  } else {
+    // Listed with ls-remote (once per finished task), deleted in one push.
+    auto listed = run_git({"ls-remote", "--refs", "--", repo.url,
+                           "refs/heads/agentq/" + std::to_string(task_id) + "/*"},
+                          std::nullopt, until);
+    if (listed.timed_out) throw_timeout(repo, "a listing of its branches", m_timeout);
+    if (listed.exit_code != 0)
+      throw failure("cannot list the branches of repository '" + repo.name + "' at " +
+                    redact_url(repo.url) + ": " + git_complaint(listed));
+    std::vector<std::string> args{"push", "--porcelain", "--", repo.url};
+    std::istringstream lines(listed.out);
+    for (std::string line; std::getline(lines, line);) {
+      auto tab = line.find('\t');
+      if (tab == std::string::npos) continue;
+      std::string refname = line.substr(tab + 1);
+      if (may_delete(refname)) args.push_back(":" + refname);
+    }
+    const int candidates = static_cast<int>(args.size()) - 4;
+    if (candidates > 0) {
+      auto path = mirror_path(repo);
+      mirror_guard lock(path, until, repo, m_timeout);
+      open_mirror(path);
+      auto run = run_git(args, path, until);
+      if (run.timed_out) throw_timeout(repo, "a push deleting branches", m_timeout);
+      // A ref deleted by someone else meanwhile is refused with "remote ref
+      // does not exist": as good as deleted.
+      std::istringstream pushed(run.out);
+      for (std::string line; std::getline(pushed, line);)
+        if (line.starts_with("-\t")) ++deleted;
+      if (run.exit_code != 0 && run.err.find("remote ref does not exist") == std::string::npos)
+        throw failure("cannot delete the branches of task " + std::to_string(task_id) +
+                      " in repository '" + repo.name + "': " + git_complaint(run));
+    }
+  }
+  // The mirror's tracking refs of those branches go too: the mirror must not
+  // grow with every task either.
+  auto path = mirror_path(repo);
+  if (std::filesystem::exists(path / "HEAD")) {
+    mirror_guard lock(path, until, repo, m_timeout);
+    auto mirror = open_mirror(path, repo);
+    std::vector<std::string> doomed;
+    git_reference_iterator* raw = nullptr;
+    const std::string glob = "refs/remotes/origin/agentq/" + std::to_string(task_id) + "/*";
+    if (git_reference_iterator_glob_new(&raw, mirror.get(), glob.c_str()) == 0) {
+      reference_iterator_ptr iterator(raw);
+      const char* name = nullptr;
+      while (git_reference_next_name(&name, iterator.get()) == 0) doomed.emplace_back(name);
+    }
+    for (const auto& refname : doomed)
+      if (may_delete("refs/heads/" + refname.substr(std::string("refs/remotes/origin/").size())))
+        drop_ref(mirror.get(), refname);
+  }
+  spdlog::debug("deleted task branches repo={} task_id={} count={}", repo.name, task_id, deleted);
+  return deleted;
 }
 
 }  // namespace agentq::git

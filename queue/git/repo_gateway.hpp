@@ -1,31 +1,46 @@
 #pragma once
-// The server's view of the repositories it guards (libgit2, no shelling out).
-// It keeps one bare mirror per repository under a cache directory, so checks
-// and merges work the same for local paths, file://, https and ssh remotes.
+// The server's view of the repositories it guards. It keeps one bare mirror
+// per repository under a cache directory for the work that needs objects
+// (merges, diff stats); the submit check reads one ref and fetches nothing
+// from a local remote.
 //
 // Used by the HTTP layer (submit: is `commit` the tip of `branch`?), by the
-// reviewer and the disagreement log (diff_stats) and by the merger (land an
-// approved commit on the base branch).
+// disagreement log (diff_stats) and by the merger (land an approved commit on
+// the base branch, then delete the task's branches).
 //
-// The mirror: <cache_dir>/<repo name>, a bare repository. Every call fetches
-// exactly the branches it needs from the repository's URL with explicit
-// refspecs (refs/heads/B -> refs/remotes/origin/B). Those tracking refs are a
-// cache of the remote, re-read before every decision; nothing the gateway
-// decides rests on them alone, and the one ref it ever writes on the remote
-// (push_branch) is pushed without force.
+// Network and deadlines. libgit2 1.5 has no network timeout, so:
+//   - local remotes (a path or file://) are read in-process with libgit2
+//     (gitcore/): no network, nothing to wait for;
+//   - network remotes (http, https, ssh, git://, user@host:path) are reached
+//     by the git CLI in a child process with a deadline (git_process.hpp):
+//     at the deadline the child's whole process group is killed, its lock
+//     files are removed from the mirror, and the call throws
+//     agentq::git::timeout naming the repository.
+// Every call takes an absolute deadline (the git_executor hands one to its
+// jobs); without one it uses now + the gateway's timeout (--git-timeout-s).
+// A wait for the mirror's lock counts against the deadline too.
+//
+// The mirror: <cache_dir>/<repo name>, a bare repository. Fetches name exactly
+// the branches they need (refs/heads/B -> refs/remotes/origin/B; git sends
+// only those ref prefixes to the remote). Tracking refs are a cache of the
+// remote, re-read before every decision; the only refs the gateway writes on
+// a remote are the base branch (pushed without force, by the merger) and the
+// deletion of a finished task's agentq/<id>/<token> branches.
 //
 // Threads: any number of gateways in one process may share a cache
 // directory; calls on one mirror take turns (a lock per mirror path). Two
 // processes should not share a cache directory.
 //
-// Remotes: local paths and file:// URLs. For ssh, the ssh agent's keys; for
-// https, AGENTQ_GIT_USERNAME and AGENTQ_GIT_PASSWORD (a token) from the
-// environment. Credentials are never logged: URLs in logs and errors have
+// Credentials: gitcore/credentials.hpp (ssh keys or agent, AGENTQ_GIT_USERNAME
+// / AGENTQ_GIT_PASSWORD for https), never logged: URLs in logs and errors have
 // their user:password part replaced by ***.
 //
-// Errors (the repository cannot be reached, a name is not path-safe, an
-// object is missing) are std::runtime_error saying what to do.
+// Errors: agentq::git::timeout (a deadline passed: retry later) and
+// agentq::git::failure (the repository cannot be read, a name is not
+// path-safe, an object is missing), both std::runtime_error saying what to do.
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -33,6 +48,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "gitcore/errors.hpp"  // failure, timeout
 
 namespace agentq::git {
 
@@ -59,28 +76,48 @@ struct push_result {
 
 class repo_gateway {
  public:
-  explicit repo_gateway(std::filesystem::path cache_dir);
+  using clock = std::chrono::steady_clock;
+  using deadline_t = std::optional<clock::time_point>;  // nullopt: now + timeout()
 
-  // Fetches `branch` from the repository and answers whether its tip is
-  // exactly `commit` (40 hex). False when the branch does not exist. Throws
-  // std::runtime_error when the repository cannot be reached.
-  bool branch_tip_is(const repo_ref& repo, const std::string& branch, const std::string& commit);
+  explicit repo_gateway(std::filesystem::path cache_dir,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-  // What `commit` changes against its merge base with `base_branch`:
-  //   {files_changed, insertions, deletions,
-  //    files: [{path, insertions, deletions}]}   (files sorted by path)
-  // Fetches the base branch, and `branch` too when given (the commit must
-  // be on one of them or already in the mirror).
+  std::chrono::milliseconds timeout() const { return m_timeout; }
+  // now + timeout(): the deadline of a call made now.
+  clock::time_point deadline_from_now() const { return clock::now() + m_timeout; }
+
+  // The key to post this repository's jobs under in a git_executor: one per
+  // network host (its per-remote cap protects the rest from a bad host), one
+  // per path for local repositories.
+  static std::string remote_key(const repo_ref& repo);
+
+  // Whether the tip of `branch` is exactly `commit` (40 hex). False when the
+  // branch does not exist. Reads only that one ref: a local remote's ref is
+  // looked up in place (no fetch); a network remote's branch is fetched into
+  // the mirror (one ref prefix asked for; its objects are what the review
+  // and the merge need next). Other branches, and their concurrent deletion,
+  // never matter. Throws timeout / failure.
+  bool branch_tip_is(const repo_ref& repo, const std::string& branch, const std::string& commit,
+                     deadline_t deadline = std::nullopt);
+
+  // What `commit` changes against its merge base with `base_branch`, in
+  // gitcore/diff_stats.hpp's shape ({base, commit, files_changed, insertions,
+  // deletions, files: [{path, status, insertions, deletions}],
+  // files_truncated}). A local remote is read in place; from a network
+  // remote the base branch (and `branch`, when given) is fetched into the
+  // mirror first (the commit must be on one of them or in the mirror).
   nlohmann::json diff_stats(const repo_ref& repo, const std::string& base_branch,
                             const std::string& commit,
-                            const std::optional<std::string>& branch = std::nullopt);
+                            const std::optional<std::string>& branch = std::nullopt,
+                            deadline_t deadline = std::nullopt);
 
   // ---- the pieces the merger is made of
 
   // Fetches exactly these branches into the mirror; answers each one's tip
   // on the remote (nullopt: the remote has no such branch).
   std::map<std::string, std::optional<std::string>> fetch(
-      const repo_ref& repo, const std::vector<std::string>& branches);
+      const repo_ref& repo, const std::vector<std::string>& branches,
+      deadline_t deadline = std::nullopt);
 
   // Whether the mirror holds `commit` (a commit object).
   bool has_commit(const repo_ref& repo, const std::string& commit);
@@ -104,13 +141,21 @@ class repo_gateway {
   // remote branch is not an ancestor of `commit` (it moved). Creates the
   // branch when the remote has none.
   //
-  // Over ssh/https the remote checks the old tip atomically. For local and
+  // Over the network the remote checks the old tip atomically. For local and
   // file:// remotes libgit2 checks the fast-forward against the tip it read
   // when connecting and then writes the ref, so a push from outside agentq
   // landing in that instant could be overwritten; agentq's own merges never
   // race there (they hold the repository's merge lock, services/merger.hpp).
   push_result push_branch(const repo_ref& repo, const std::string& branch,
-                          const std::string& commit);
+                          const std::string& commit, deadline_t deadline = std::nullopt);
+
+  // Deletes task `task_id`'s branches on the remote: exactly the refs
+  // refs/heads/agentq/<task_id>/<token> (token: decimal digits), never
+  // `base_branch`, never anything else; and their tracking refs in the
+  // mirror. Answers how many it deleted. A branch someone else deleted
+  // meanwhile is no error.
+  int delete_task_branches(const repo_ref& repo, std::int64_t task_id,
+                           const std::string& base_branch, deadline_t deadline = std::nullopt);
 
   const std::filesystem::path& cache_dir() const { return m_cache_dir; }
 
@@ -118,7 +163,12 @@ class repo_gateway {
   std::filesystem::path mirror_path(const repo_ref& repo) const;
 
  private:
+  clock::time_point deadline_of(deadline_t deadline) const {
+    return deadline ? *deadline : deadline_from_now();
+  }
+
   std::filesystem::path m_cache_dir;
+  std::chrono::milliseconds m_timeout;
 };
 
 }  // namespace agentq::git

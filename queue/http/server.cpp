@@ -17,6 +17,7 @@
 #include "services/reaper.hpp"
 #include "store/claimable_listener.hpp"
 
+#include "git/git_executor.hpp"
 #include "git/repo_gateway.hpp"
 #include "services/merger.hpp"
 
@@ -76,7 +77,12 @@ int run_server(const server_config& config) {
 
   merger_config merge_config;
   merge_config.cache_dir = config.git_cache;
+  merge_config.git_timeout = std::chrono::seconds(std::max(1, config.git_timeout_s));
+  merge_config.delete_task_branches = !config.keep_task_branches;
   merger landing(config.database_url, merge_config);
+  // Request-path git (submit check, diff stats) runs here, never on a
+  // database thread; jobs get deadlines of now + git_timeout_s.
+  git::git_executor git_jobs({config.git_threads, config.git_per_remote});
 
   claim_waiters* waiters_ptr = nullptr;
   handler_services services;
@@ -160,6 +166,7 @@ int run_server(const server_config& config) {
   signal_thread.join();
 
   landing.stop();
+  git_jobs.stop();
   reap.stop();
   listen.stop();
   waiters.shutdown();

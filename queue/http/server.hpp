@@ -7,6 +7,8 @@
 //                                               └─ nothing yet, wait_s > 0 ─▶ claim_waiters
 //   claimable_listener (LISTEN agentq_claimable) ─queue─▶ claim_waiters ─drain job─▶ db_pool
 //   reaper, merger: their own threads
+//   git_executor (git/git_executor.hpp): the server's git, off the database
+//   threads, each job with a deadline (git_timeout_s) and a cap per remote
 //
 // Shutdown: stop accepting, answer parked long-polls with 204, let in-flight
 // requests finish (bounded), then stop.
@@ -26,6 +28,10 @@ struct server_config {
   int retry_backoff_s = 5;                             // base of a released task's backoff
   std::filesystem::path git_cache = ".agentq/server-git";  // mirrors for checks and merges
   int shutdown_grace_s = 30;  // longest wait for in-flight requests at shutdown
+  int git_timeout_s = 30;     // deadline of every network git operation (and its queue wait)
+  int git_threads = 4;        // the git executor's threads (queue/git/git_executor.hpp)
+  int git_per_remote = 2;     // git operations of one remote running at once
+  bool keep_task_branches = false;  // true: the merger leaves agentq/<id>/<token> branches
 };
 
 // Runs the server until SIGTERM or SIGINT; answers the process exit code.

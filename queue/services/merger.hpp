@@ -33,6 +33,8 @@
 //   interval           5 s                 how often start()'s loop looks for orphans
 //   reconcile_after_s  30                  a pending merge this old is orphaned
 //   author_name/email  agentq <agentq@localhost>  author of merge commits
+//   git_timeout        30 s                each network git operation's deadline
+//   delete_task_branches  true             delete agentq/<id>/<token> after the merge
 
 #include <chrono>
 #include <cstdint>
@@ -56,6 +58,12 @@ struct merger_config {
   int reconcile_after_s = 30;                // a pending merge this old is orphaned
   std::string author_name = "agentq";
   std::string author_email = "agentq@localhost";
+  // Deadline of each network git operation (fetch, push, branch deletion):
+  // one that passes throws agentq::git::timeout and the merge stays pending.
+  std::chrono::milliseconds git_timeout{30000};
+  // After a merge is recorded, delete the task's agentq/<id>/<token>
+  // branches on the remote (best effort; --keep-task-branches turns it off).
+  bool delete_task_branches = true;
 };
 
 struct merge_result {
@@ -90,6 +98,7 @@ class merger {
   merge_result finish_merged(store& db, const merge_job& job, const std::string& merge_commit,
                              const char* how);
   merge_result finish_conflict(store& db, const merge_job& job, const std::string& detail);
+  void delete_task_branches(const merge_job& job);
 
   std::string m_database_url;
   merger_config m_config;

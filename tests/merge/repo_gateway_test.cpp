@@ -19,7 +19,10 @@ TEST_CASE("branch_tip_is answers true or false and false for an unknown branch")
   CHECK_FALSE(gateway.branch_tip_is(repo, "agentq/1/1", first));  // no longer the tip
   CHECK_FALSE(gateway.branch_tip_is(repo, "agentq/9/9", second));  // no such branch
   CHECK(gateway.branch_tip_is(repo, "main", g.tip("main")));
-  // The mirror is where the header says, bare.
+  // A local check reads the one ref in place: no mirror. A fetch makes it
+  // where the header says, bare.
+  CHECK_FALSE(std::filesystem::exists(g.cache() / "proj"));
+  gateway.fetch(repo, {"main"});
   CHECK(std::filesystem::exists(g.cache() / "proj" / "HEAD"));
 }
 
@@ -55,12 +58,16 @@ TEST_CASE("diff_stats counts a known change against the merge base") {
   CHECK(stats["insertions"] == 7);
   CHECK(stats["deletions"] == 3);
   REQUIRE(stats["files"].size() == 3);
-  CHECK(stats["files"][0] == nlohmann::json({{"path", "gone.txt"}, {"insertions", 0},
-                                             {"deletions", 2}}));
-  CHECK(stats["files"][1] == nlohmann::json({{"path", "keep.txt"}, {"insertions", 3},
-                                             {"deletions", 1}}));
-  CHECK(stats["files"][2] == nlohmann::json({{"path", "src/new.txt"}, {"insertions", 4},
-                                             {"deletions", 0}}));
+  // gitcore/diff_stats.hpp's shape, the one the reviewer's task file has too.
+  CHECK(stats["commit"] == change);
+  CHECK(stats["base"].is_string());
+  CHECK(stats["files_truncated"] == false);
+  CHECK(stats["files"][0] == nlohmann::json({{"path", "gone.txt"}, {"status", "D"},
+                                             {"insertions", 0}, {"deletions", 2}}));
+  CHECK(stats["files"][1] == nlohmann::json({{"path", "keep.txt"}, {"status", "M"},
+                                             {"insertions", 3}, {"deletions", 1}}));
+  CHECK(stats["files"][2] == nlohmann::json({{"path", "src/new.txt"}, {"status", "A"},
+                                             {"insertions", 4}, {"deletions", 0}}));
 }
 
 TEST_CASE("diff_stats of a commit the mirror cannot find says what to do") {
@@ -77,7 +84,7 @@ TEST_CASE("an unreachable repository is an error that names it - without credent
   REQUIRE_THROWS_WITH(
       gateway.branch_tip_is({"proj", (g.dir() / "missing.git").string()}, "main",
                             std::string(40, 'a')),
-      Catch::Contains("cannot fetch from repository 'proj'"));
+      Catch::Contains("cannot read repository 'proj'"));
   REQUIRE_THROWS_WITH(
       gateway.branch_tip_is({"proj", "https://someone:s3cret@127.0.0.1:1/x.git"}, "main",
                             std::string(40, 'a')),
