@@ -1,4 +1,4 @@
-// agentq-reviewer: runs a review command on submissions (CONTRACT §2, §7).
+// agentq-reviewer: runs a review command on submissions (docs/api.md §2, §7).
 // What a reviewer does with a claim is reviewer/review_job.cpp; the claim
 // loop, the lease and the configuration it shares with agentq-worker are in
 // runner/ (agentq_runner).

@@ -1,5 +1,5 @@
 #pragma once
-// The reviewer's job (CONTRACT §7): a work tree at exactly the submitted
+// The reviewer's job (docs/api.md §7): a work tree at exactly the submitted
 // commit, the review command under the lease, then the verdict — exit 0
 // approves, exit 1 rejects with the output as the reasons, anything else
 // (or a timeout) releases the review for another reviewer.

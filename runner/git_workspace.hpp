@@ -1,5 +1,5 @@
 #pragma once
-// The runners' git, with libgit2 only (CONTRACT §4.5, §6, §7).
+// The runners' git, with libgit2 only (docs/api.md §4.5, §6, §7).
 //
 // Layout under the work directory (AGENTQ_WORKDIR):
 //   mirrors/<repo>.git              one bare mirror per repository, fetched into

@@ -1,5 +1,5 @@
 #pragma once
-// Keeps a claim's lease alive while its command runs (CONTRACT §6).
+// Keeps a claim's lease alive while its command runs (docs/api.md §6).
 //
 // A thread heartbeats every lease/3 with the command's latest output line as
 // progress. The lease is lost — and on_lost runs AT ONCE, from this thread,

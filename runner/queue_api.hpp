@@ -1,5 +1,5 @@
 #pragma once
-// The calls a runner makes (CONTRACT §5), over agentq::http_client. One
+// The calls a runner makes (docs/api.md §5), over agentq::http_client. One
 // object holds one connection and is used by one thread at a time: a job and
 // its lease keeper each have their own.
 

@@ -1,6 +1,6 @@
 #pragma once
 // The runners' configuration: flags, with environment variables as defaults
-// (CONTRACT §2), and the exit codes scripts can rely on.
+// (docs/api.md §2), and the exit codes scripts can rely on.
 //
 // | flag             | env                             | default                 |
 // |------------------|---------------------------------|-------------------------|

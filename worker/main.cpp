@@ -1,4 +1,4 @@
-// agentq-worker: runs a coding agent on claimed tasks (CONTRACT §2, §6).
+// agentq-worker: runs a coding agent on claimed tasks (docs/api.md §2, §6).
 // What a worker does with a claim is worker/work_job.cpp; the claim loop,
 // the lease and the configuration it shares with agentq-reviewer are in
 // runner/ (agentq_runner).

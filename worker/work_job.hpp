@@ -1,5 +1,5 @@
 #pragma once
-// The worker's job (CONTRACT §6): a work tree on a fresh branch from the
+// The worker's job (docs/api.md §6): a work tree on a fresh branch from the
 // base branch, the agent command under the lease, then commit, push exactly
 // the claim's branch, and submit — or release with the reason.
 

@@ -153,7 +153,7 @@ inline draw_token(x, me, tok) {
 /* sql/queries/tasks_heartbeat.sql (store::heartbeat). Extending a live lease
    changes nothing in this abstraction (it may still run out at any moment);
    what matters is the answer: on a refusal the runner kills the agent's
-   command and pushes nothing (CONTRACT §6). */
+   command and pushes nothing (docs/api.md §6). */
 inline heartbeat(x, tok, me, ok) {
   atomic {
     if

@@ -14,7 +14,7 @@ namespace {
 
 const char* serve_usage = R"(Usage: agentq serve [OPTIONS]
 
-Runs the HTTP API of CONTRACT.md §5 until SIGTERM or SIGINT (then it stops
+Runs the HTTP API of docs/api.md §5 until SIGTERM or SIGINT (then it stops
 accepting, answers waiting long-polls with 204 and finishes what is in flight).
 Prints "listening on HOST:PORT" on stdout once it accepts connections; logs go
 to stderr.

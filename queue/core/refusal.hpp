@@ -10,7 +10,7 @@
 
 namespace agentq {
 
-// The contract's error codes (CONTRACT §5), in the order of their statuses.
+// The contract's error codes (docs/api.md §5), in the order of their statuses.
 enum class error_code {
   invalid_request,  // 400
   unauthenticated,  // 401

@@ -1,5 +1,5 @@
 #pragma once
-// Every request body of the HTTP API (CONTRACT §5), parsed and validated before
+// Every request body of the HTTP API (docs/api.md §5), parsed and validated before
 // anything is written. Pure: JSON in, a typed request or a refusal out, so the
 // whole bad-input table is tested without a socket or a database.
 //
@@ -118,7 +118,7 @@ bool is_valid_agent_name(std::string_view name);
 bool is_valid_commit(std::string_view commit);
 // A branch name a base branch may have: git's ref rules, conservatively.
 bool is_valid_branch_name(std::string_view branch);
-// The one branch a claim may push: agentq/<task-id>/<token> (CONTRACT §4.5).
+// The one branch a claim may push: agentq/<task-id>/<token> (docs/api.md §4.5).
 std::string claim_branch(std::int64_t task_id, std::int64_t token);
 // Local paths, file://, https://, ssh:// and scp-like git@host:path; never
 // something that starts like an option.

@@ -1,6 +1,6 @@
 #pragma once
 // Bearer tokens for agents. A token is shown once, when the agent is made;
-// the database keeps only its SHA-256 (CONTRACT §5), so a leaked table does
+// the database keeps only its SHA-256 (docs/api.md §5), so a leaked table does
 // not let anyone in. Tokens are 256 random bits: no salt or slow hash needed.
 
 #include <string>

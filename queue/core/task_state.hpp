@@ -1,5 +1,5 @@
 #pragma once
-// The task state machine (CONTRACT §3). Said once here, once in the database
+// The task state machine (docs/api.md §3). Said once here, once in the database
 // (the task_state enum and the CHECKs of sql/migrations/0001_init.sql), and
 // each transition is one guarded statement in sql/queries/.
 //

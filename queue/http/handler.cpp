@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/secrets.hpp"
+#include "gitcore/errors.hpp"
 #include "http/metrics.hpp"
 #include "http/request_parsing.hpp"
 #include "http/routes/route_support.hpp"
@@ -113,10 +114,14 @@ handler_result request_handler::begin(const http_request& request,
   return result;
 }
 
-git_outcome request_handler::run_git_work(const git_step& step) {
+git_outcome request_handler::run_git_work(
+    const git_step& step, std::optional<std::chrono::steady_clock::time_point> deadline) {
   git_outcome outcome;
   try {
-    outcome.value = step.work();
+    outcome.value = step.work(deadline);
+  } catch (const git::timeout& e) {
+    outcome.timed_out = true;
+    outcome.error = e.what();
   } catch (const std::exception& e) {
     outcome.error = e.what();
   }

@@ -11,6 +11,7 @@
 // `park`: the caller parks the claim and retries it with claim_now() when a
 // task may have come. A route that needs git answers a git_step (below).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -72,7 +73,10 @@ struct git_outcome {
 struct git_step {
   std::string repo_name;   // names the repository in logs and in a 503
   std::string remote_key;  // the executor's per-remote cap groups by this
-  std::function<nlohmann::json()> work;  // no database here; throws on failure
+  // No database here; throws on failure (agentq::git::timeout when the
+  // deadline passed). deadline: the executor's; nullopt: the gateway's own.
+  std::function<nlohmann::json(std::optional<std::chrono::steady_clock::time_point> deadline)>
+      work;
   // The answer; may throw `refused`. get_store: the database thread's store.
   std::function<http_reply(const git_outcome&, const std::function<store&()>& get_store)> then;
 };
@@ -121,7 +125,9 @@ class request_handler {
                             const git_outcome& outcome,
                             const std::function<store&()>& get_store);
   // Runs a step's work here and now, catching what it throws.
-  static git_outcome run_git_work(const git_step& step);
+  static git_outcome run_git_work(
+      const git_step& step,
+      std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
   // Whether handle() would ask for the store at all (false: answer inline).
   static bool needs_database(const http_request& request);

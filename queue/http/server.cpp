@@ -103,6 +103,38 @@ int run_server(const server_config& config) {
                             [&] { waiters.notify_all(); });
   reaper reap(config.database_url);
 
+  // A route's git step runs on the git executor, under the git deadline and
+  // holding no database connection; its answer is made back on a database
+  // thread (the submit records there). A remote that does not answer costs
+  // an executor slot of its own remote until the deadline, nothing more.
+  using reply_sink = std::function<void(http_reply)>;
+  const auto git_timeout = std::chrono::seconds(std::max(1, config.git_timeout_s));
+  auto run_git_step = [&pool, &handler, &git_jobs, git_timeout](handler_result first,
+                                                                reply_sink finish) {
+    auto step = std::make_shared<git_step>(std::move(*first.git));
+    auto answer = [&pool, &handler, step, route = first.route, finish](git_outcome outcome) {
+      pool.post([&handler, step, route, finish, outcome = std::move(outcome)](db_slot& slot) {
+        auto result =
+            handler.finish_git(route, *step, outcome, [&]() -> store& { return slot.get(); });
+        if (result.database_failed) slot.drop();
+        finish(std::move(result.reply));
+      });
+    };
+    git_jobs.post(
+        step->remote_key, clock::now() + git_timeout,
+        [step, answer](clock::time_point deadline) {
+          answer(request_handler::run_git_work(*step, deadline));
+        },
+        [step, answer, git_timeout] {
+          git_outcome expired;
+          expired.timed_out = true;
+          expired.error = "repository '" + step->repo_name + "' did not answer within the git " +
+                          "deadline (" + std::to_string(git_timeout.count()) +
+                          " s, --git-timeout-s)";
+          answer(std::move(expired));
+        });
+  };
+
   std::atomic<std::uint64_t> next_request_id{1};
   auto on_request = [&](std::shared_ptr<exchange> ex) {
     const auto started = clock::now();
@@ -124,9 +156,10 @@ int run_server(const server_config& config) {
       return;
     }
     const auto generation = waiters.generation();
-    pool.post([&handler, &waiters, ex, finish, generation](db_slot& slot) {
-      auto result = handler.handle(ex->request(), [&]() -> store& { return slot.get(); });
+    pool.post([&handler, &waiters, &run_git_step, ex, finish, generation](db_slot& slot) {
+      auto result = handler.begin(ex->request(), [&]() -> store& { return slot.get(); });
       if (result.database_failed) slot.drop();
+      if (result.git) return run_git_step(std::move(result), finish);
       if (!result.park) return finish(std::move(result.reply));
       auto parked = waiters.park(std::move(*result.park), generation, finish);
       if (parked) ex->on_client_gone([&waiters, parked] { waiters.cancel(parked); });

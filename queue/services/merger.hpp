@@ -1,5 +1,5 @@
 #pragma once
-// The merger: the only code that advances a base branch (CONTRACT §4.5).
+// The merger: the only code that advances a base branch (docs/api.md §4.5).
 //
 // An approval records a pending merge (store::approve). land() then, holding
 // the repository's lock across all servers, merges exactly the submitted

@@ -1,7 +1,7 @@
 #pragma once
 // The reaper returns tasks whose lease ran out to their queue (or fails them
 // when their attempts are used up), so a task whose holder died is claimable
-// again within its lease plus one interval (CONTRACT §4.4). Every server runs
+// again within its lease plus one interval (docs/api.md §4.4). Every server runs
 // one; the query skips locked rows, so any number may run at once. Its loop
 // is a services/periodic_service.
 

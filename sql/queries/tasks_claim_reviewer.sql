@@ -1,6 +1,6 @@
 -- Claim up to $4 submissions for a reviewer: awaiting_review tasks, or
 -- reviewing tasks whose lease ran out, that this agent never worked on
--- (separation of duties, CONTRACT §4.6). Highest priority first, then oldest.
+-- (separation of duties, docs/api.md §4.6). Highest priority first, then oldest.
 -- $1 agent_id, $2 agent name, $3 queues text[] (null: every queue), $4 limit,
 -- $5 lease_s, $6 now (null: the database's clock)
 with clock as (select coalesce($6::timestamptz, now()) as now),

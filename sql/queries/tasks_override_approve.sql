@@ -3,7 +3,7 @@
 -- only records a pending merge: the merger lands it. The override goes into
 -- the disagreement log with both sides' words (the last rejection's reviewer
 -- and reasons, the worker and summary) and is resolved at once as
--- worker_right, with the person's note (CONTRACT §4.7).
+-- worker_right, with the person's note (docs/api.md §4.7).
 -- $1 task id, $2 person, $3 note, $4 now
 with clock as (select coalesce($4::timestamptz, now()) as now),
 held as (

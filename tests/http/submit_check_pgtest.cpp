@@ -1,4 +1,4 @@
-// Submit checks the commit against the repository (CONTRACT §5): a commit
+// Submit checks the commit against the repository (docs/api.md §5): a commit
 // that is not the tip of the claim's branch is refused, and only the live
 // holder's submit costs a fetch. Real bare repository on disk, real gateway.
 #include <catch2/catch.hpp>

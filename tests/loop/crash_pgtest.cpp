@@ -1,5 +1,5 @@
 // A server killed between pushing a merge and recording it, then restarted
-// (CONTRACT §4.5: each approved submission lands exactly once, also when a
+// (docs/api.md §4.5: each approved submission lands exactly once, also when a
 // server dies mid-merge). The first `agentq serve` runs with
 // AGENTQ_FAULT=merger.after_push: it pushes the merge and exits at once,
 // dropping the approval's connection. A fresh server on the same database

@@ -1,4 +1,4 @@
-// Two approvals racing on one repository through two servers (CONTRACT §4.5:
+// Two approvals racing on one repository through two servers (docs/api.md §4.5:
 // one merge per repository at a time, across servers). Both submissions are
 // made from the same base; both approvals are sent at once, one through each
 // `agentq serve`. Both must land, one after the other: one fast-forward, then

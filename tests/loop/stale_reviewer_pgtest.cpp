@@ -1,4 +1,4 @@
-// A stale reviewer cannot approve or reject (CONTRACT §4.3): reviewer A's
+// A stale reviewer cannot approve or reject (docs/api.md §4.3): reviewer A's
 // lease runs out, reviewer B claims the review with a higher token, and then
 // A's verdicts get 409 and change nothing — no merge, no disagreement, not a
 // byte of the task's answer — while B's approval lands.

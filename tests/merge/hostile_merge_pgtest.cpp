@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "merge_world.hpp"
-#include "silent_remote.hpp"
+#include "support/silent_remote.hpp"
 
 using namespace agentq;
 using namespace agentq::testing;

@@ -15,7 +15,7 @@
 #include "git/git_executor.hpp"
 #include "git/repo_gateway.hpp"
 #include "git_fixture.hpp"
-#include "silent_remote.hpp"
+#include "support/silent_remote.hpp"
 
 using agentq::git::git_executor;
 using agentq::git::git_executor_config;

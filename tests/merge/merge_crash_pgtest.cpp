@@ -1,4 +1,4 @@
-// A merger that dies between its push and recording the merge (CONTRACT
+// A merger that dies between its push and recording the merge (docs/api.md
 // §4.5: each approved submission lands exactly once, also when a server dies
 // mid-merge). The merger runs in a child process that AGENTQ_FAULT kills.
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The merge protocol (CONTRACT §4.5) end to end below HTTP: the store records
+// The merge protocol (docs/api.md §4.5) end to end below HTTP: the store records
 // approvals, the merger lands them on real bare repositories.
 #include <algorithm>
 #include <thread>

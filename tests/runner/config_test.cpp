@@ -1,4 +1,4 @@
-// Flags with environment defaults (CONTRACT §2).
+// Flags with environment defaults (docs/api.md §2).
 #include <map>
 
 #include <catch2/catch.hpp>

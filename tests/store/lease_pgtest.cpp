@@ -1,5 +1,5 @@
 // Leases and fencing: a token that is not the task's live claim is refused
-// and changes nothing (CONTRACT §4.1–4.3).
+// and changes nothing (docs/api.md §4.1–4.3).
 #include <catch2/catch.hpp>
 
 #include "support/queue_fixture.hpp"

@@ -1,4 +1,4 @@
-// Task life (CONTRACT §3): dependencies, backoff, attempts, cancel, requeue,
+// Task life (docs/api.md §3): dependencies, backoff, attempts, cancel, requeue,
 // idempotency, and the event history of every transition.
 #include <atomic>
 #include <set>

@@ -52,10 +52,10 @@ http_reply submit(route_context& ctx) {
 
   git_step step;
   step.repo_name = target->repo_name;
-  step.remote_key = target->repo_url;
-  step.work = [gateway, repo = git::repo_ref{target->repo_name, target->repo_url}, branch,
-               commit = request.commit]() -> json {
-    return gateway->branch_tip_is(repo, branch, commit);
+  const git::repo_ref repo{target->repo_name, target->repo_url};
+  step.remote_key = git::repo_gateway::remote_key(repo);
+  step.work = [gateway, repo, branch, commit = request.commit](auto deadline) -> json {
+    return gateway->branch_tip_is(repo, branch, commit, deadline);
   };
   step.then = [retry_after_s = ctx.config().retry_after_s, id, branch, commit = request.commit,
                repo_name = target->repo_name,

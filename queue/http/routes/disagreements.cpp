@@ -38,14 +38,16 @@ http_reply get_disagreement(route_context& ctx) {
   auto entry = take(ctx.db().get_disagreement(id));
   auto* gateway = ctx.services().gateway;
   auto target = ctx.db().submit_target(entry["task_id"].get<std::int64_t>());
-  if (!gateway || !target) return json_reply(200, {{"disagreement", entry}, {"diff_stats", nullptr}});
+  if (!gateway || !target)
+    return json_reply(200, {{"disagreement", entry}, {"diff_stats", nullptr}});
 
   git_step step;
   step.repo_name = target->repo_name;
-  step.remote_key = target->repo_url;
-  step.work = [gateway, repo = git::repo_ref{target->repo_name, target->repo_url},
-               base = target->base_branch, commit = entry["commit"].get<std::string>()]() {
-    return gateway->diff_stats(repo, base, commit);
+  const git::repo_ref repo{target->repo_name, target->repo_url};
+  step.remote_key = git::repo_gateway::remote_key(repo);
+  step.work = [gateway, repo, base = target->base_branch,
+               commit = entry["commit"].get<std::string>()](auto deadline) {
+    return gateway->diff_stats(repo, base, commit, std::nullopt, deadline);
   };
   step.then = [retry_after_s = ctx.config().retry_after_s, id, entry,
                repo_name = target->repo_name](const git_outcome& outcome,

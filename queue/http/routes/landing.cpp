@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/routes/route_support.hpp"
+#include "git/repo_gateway.hpp"
 #include "services/merger.hpp"
 
 namespace agentq {
@@ -18,9 +19,11 @@ http_reply land_merge(route_context& ctx, std::int64_t task_id, std::int64_t mer
   // gets at once.
   if (auto target = ctx.db().submit_target(task_id)) {
     step.repo_name = target->repo_name;
-    step.remote_key = target->repo_url;
+    step.remote_key = git::repo_gateway::remote_key({target->repo_name, target->repo_url});
   }
-  step.work = [landing, merge_id]() -> nlohmann::json {
+  // The merger gives each of its git operations the server's git deadline
+  // itself (a merge may first wait for another server's merge of the repo).
+  step.work = [landing, merge_id](auto) -> nlohmann::json {
     auto landed = landing->land(merge_id);
     return {{"merged", landed.outcome == merge_result::kind::merged},
             {"merge_commit", landed.merge_commit},

@@ -1,4 +1,4 @@
-#include "silent_remote.hpp"
+#include "support/silent_remote.hpp"
 
 #include <stdexcept>
 
