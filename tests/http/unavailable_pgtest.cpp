@@ -18,11 +18,6 @@ using namespace agentq::testing;
 
 namespace {
 
-std::string nowhere_url() {
-  return "host=/tmp/agentq-no-server-" + std::to_string(getpid()) +
-         " dbname=agentq connect_timeout=2";
-}
-
 bool has_retry_after(const http_reply& reply) {
   for (const auto& [name, value] : reply.headers)
     if (name == "Retry-After" && !value.empty()) return true;
@@ -35,7 +30,7 @@ TEST_CASE("handler: a store on an unreachable database answers 503 through datab
           "[handler][unavailable]") {
   setenv("PGCONNECT_TIMEOUT", "2", 1);
   handler_fixture f;
-  const std::string url = nowhere_url();  // db_slot keeps a reference
+  const std::string url = unreachable_database_url();  // db_slot keeps a reference
   db_slot slot(url, std::chrono::seconds(60));
   CHECK_THROWS_AS(slot.get(), database_unavailable);
   // Within the reconnect pause the slot does not try again: it fails at once.

@@ -15,27 +15,17 @@
 using namespace agentq;
 using namespace agentq::testing;
 
-namespace {
-
-// A database URL whose socket directory has no server in it.
-std::string nowhere_url() {
-  return "host=/tmp/agentq-no-server-" + std::to_string(getpid()) +
-         " dbname=agentq connect_timeout=2";
-}
-
-}  // namespace
-
 TEST_CASE("a store on a database that is not there throws database_unavailable",
           "[unavailable]") {
   setenv("PGCONNECT_TIMEOUT", "2", 1);
   try {
-    store nowhere(nowhere_url());
+    store nowhere(unreachable_database_url());
     FAIL("connected to a server that does not exist");
   } catch (const database_unavailable& e) {
     CHECK(e.connection_lost());
     CHECK(std::string(e.what()).find("agentq-no-server") != std::string::npos);  // libpq's words
   }
-  CHECK_THROWS_AS(migrate_database(nowhere_url()), database_unavailable);
+  CHECK_THROWS_AS(migrate_database(unreachable_database_url()), database_unavailable);
 }
 
 TEST_CASE("a store whose connection was killed throws database_unavailable with the "

@@ -84,4 +84,9 @@ test_database::~test_database() {
   }
 }
 
+std::string unreachable_database_url() {
+  return "host=/tmp/agentq-no-server-" + std::to_string(getpid()) +
+         " dbname=agentq connect_timeout=2";
+}
+
 }  // namespace agentq::testing

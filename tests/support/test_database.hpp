@@ -14,6 +14,10 @@ namespace agentq::testing {
 // AGENTQ_TEST_DATABASE_URL, or a clear failure saying how to set it.
 std::string server_url();
 
+// A database URL whose socket directory has no server in it: every
+// connection attempt fails at once.
+std::string unreachable_database_url();
+
 // The same connection parameters with another database name.
 std::string url_for_database(const std::string& server_url, const std::string& dbname);
 
