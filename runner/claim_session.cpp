@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <spdlog/spdlog.h>
+#include "core/defaults.hpp"
 
 namespace agentq::runner {
 
@@ -60,7 +61,7 @@ claim_session::claim_session(const job_context& ctx, json answer, lease_clock::t
   const json& claim = m_answer.at("claim");
   m_task_id = m_answer.at("task").at("id").get<std::int64_t>();
   m_token = claim.at("token").get<std::int64_t>();
-  int lease_s = claim.value("lease_s", ctx.config.lease_s.value_or(300));
+  int lease_s = claim.value("lease_s", ctx.config.lease_s.value_or(defaults::lease_s));
   m_api = std::make_unique<queue_api>(ctx.config.server, ctx.config.token);
   m_beat_api = std::make_shared<queue_api>(ctx.config.server, ctx.config.token);
 

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "core/defaults.hpp"
+
 namespace agentq::runner {
 
 // Exit codes of every runner program.
@@ -39,7 +41,7 @@ constexpr int refused = 4;      // the server refused the token (401) or the rol
 }  // namespace exit_code
 
 struct runner_config {
-  std::string server = "http://127.0.0.1:7420";
+  std::string server = defaults::server_url;
   std::string token;
   std::string command;
   std::filesystem::path workdir = "./.agentq/work";

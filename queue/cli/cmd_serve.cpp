@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "http/server.hpp"
 #include "store/migrator.hpp"
+#include "core/defaults.hpp"
 
 namespace agentq::cli {
 namespace {
@@ -72,15 +73,17 @@ int run_serve(const std::vector<std::string>& args) {
   list.expect_positionals(0);
   server_config config;
   config.database_url = list.value("database-url").value_or(
-      env_or("AGENTQ_DATABASE_URL", "postgresql:///agentq"));
-  config.listen = list.value("listen").value_or(env_or("AGENTQ_LISTEN", "127.0.0.1:7420"));
+      env_or("AGENTQ_DATABASE_URL", defaults::database_url));
+  config.listen = list.value("listen").value_or(env_or("AGENTQ_LISTEN", defaults::listen));
   if (auto token = list.value("admin-token").value_or(env_or("AGENTQ_ADMIN_TOKEN", ""));
       !token.empty()) {
     config.admin_token = token;
   }
   if (auto v = list.value("lease-s")) {
     config.lease_s = parse_int(*v, "--lease-s");
-    if (config.lease_s < 5 || config.lease_s > 3600) usage_error("--lease-s must be 5..3600");
+    if (config.lease_s < defaults::lease_min_s || config.lease_s > defaults::lease_max_s)
+      usage_error("--lease-s must be " + std::to_string(defaults::lease_min_s) + ".." +
+                  std::to_string(defaults::lease_max_s));
   }
   if (auto v = list.value("db-pool")) {
     config.db_pool = parse_int(*v, "--db-pool");
@@ -119,7 +122,7 @@ int run_migrate(const std::vector<std::string>& args) {
   }
   list.expect_positionals(0);
   const std::string url = list.value("database-url").value_or(
-      env_or("AGENTQ_DATABASE_URL", "postgresql:///agentq"));
+      env_or("AGENTQ_DATABASE_URL", defaults::database_url));
   try {
     auto report = migrate_database(url);
     for (const auto& name : report.applied) std::cout << "applied " << name << "\n";

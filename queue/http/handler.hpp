@@ -24,6 +24,7 @@
 #include "core/backoff.hpp"
 #include "core/refusal.hpp"
 #include "store/store.hpp"
+#include "core/defaults.hpp"
 
 namespace agentq {
 namespace git {
@@ -53,7 +54,7 @@ struct http_reply {
 struct parked_claim {
   agent_identity agent;
   std::vector<std::string> queues;
-  int lease_s = 300;
+  int lease_s = defaults::lease_s;
   int wait_s = 0;
 };
 
@@ -91,7 +92,7 @@ struct handler_result {
 
 struct handler_config {
   std::optional<std::string> admin_token;  // AGENTQ_ADMIN_TOKEN; none: admin API off
-  int default_lease_s = 300;               // agentq serve --lease-s
+  int default_lease_s = defaults::lease_s;  // agentq serve --lease-s
   backoff_policy backoff;                  // agentq serve --retry-backoff-s
   int retry_after_s = 2;                   // Retry-After of a 503
 };

@@ -16,14 +16,15 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include "core/defaults.hpp"
 
 namespace agentq {
 
 struct server_config {
-  std::string database_url = "postgresql:///agentq";  // AGENTQ_DATABASE_URL
-  std::string listen = "127.0.0.1:7420";               // AGENTQ_LISTEN; port 0: any free
+  std::string database_url = defaults::database_url;  // AGENTQ_DATABASE_URL
+  std::string listen = defaults::listen;  // AGENTQ_LISTEN; port 0: any free
   std::optional<std::string> admin_token;              // AGENTQ_ADMIN_TOKEN
-  int lease_s = 300;                                   // default claim lease
+  int lease_s = defaults::lease_s;        // default claim lease
   int db_pool = 8;                                     // database connections for requests
   int retry_backoff_s = 5;                             // base of a released task's backoff
   std::filesystem::path git_cache = ".agentq/server-git";  // mirrors for checks and merges
