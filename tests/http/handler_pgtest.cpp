@@ -235,6 +235,7 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
     std::string name, method, target, token, body;
     int status;
     std::string code;
+    std::string names = {};  // when set, the error message must hold it
   };
   const std::vector<bad> table = {
       {"no token", "GET", "/v1/tasks", "", "", 401, "unauthenticated"},
@@ -252,6 +253,19 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
       {"out of range", "POST", "/v1/tasks", admin,
        R"({"title": "t", "body": "", "repo": "demo", "max_attempts": 100000})", 400,
        "invalid_request"},
+      // Well-formed but impossible times: the client's mistake, not a 503.
+      {"run_after 2026-02-31", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "2026-02-31T00:00:00Z"})", 400,
+       "invalid_request", "run_after"},
+      {"run_after 2026-02-29", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "2026-02-29T00:00:00Z"})", 400,
+       "invalid_request", "run_after"},
+      {"run_after year 0000", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "0000-01-01T00:00:00Z"})", 400,
+       "invalid_request", "run_after"},
+      {"run_after offset -23:59 past 9999", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "9999-12-31T23:59:59-23:59"})",
+       400, "invalid_request", "run_after"},
       {"unknown repo", "POST", "/v1/tasks", admin,
        R"({"title": "t", "body": "", "repo": "nope"})", 400, "invalid_request"},
       {"SQL-looking repo", "POST", "/v1/tasks", admin,
@@ -319,6 +333,7 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
       INFO(row.name << ": " << result.reply.body);
       CHECK(result.reply.status == row.status);
       CHECK(code_of(result) == row.code);
+      if (!row.names.empty()) CHECK(result.reply.body.find(row.names) != std::string::npos);
       CHECK(f.fingerprint() == before);
     }
   }
