@@ -1,6 +1,8 @@
 #include "core/requests.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -355,10 +357,28 @@ outcome<review_request> parse_review_request(const json& body) {
   });
 }
 
+bool is_reserved_agent_name(std::string_view name) {
+  // The actors the server itself writes into the event history: the bootstrap
+  // admin token, the reaper, the merger, and a lease that expired under a
+  // claim. An agent by one of these names (in any case) would be
+  // indistinguishable from them there.
+  static constexpr std::string_view reserved[] = {"admin", "reaper", "merger", "system"};
+  return std::any_of(std::begin(reserved), std::end(reserved), [&](std::string_view r) {
+    return name.size() == r.size() &&
+           std::equal(name.begin(), name.end(), r.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  });
+}
+
 outcome<new_agent> parse_new_agent(const json& body) {
   return parse<new_agent>(body, [](field_reader& f) {
     new_agent a;
     a.name = checked_name(f, "name", true);
+    if (is_reserved_agent_name(a.name))
+      throw bad_field("'name' " + a.name +
+                      " is reserved: the server writes admin, reaper, merger and system into "
+                      "the event history as its own actors");
     auto role = parse_agent_role(f.string("role", 16));
     if (!role) throw bad_field("'role' must be \"worker\", \"reviewer\" or \"admin\"");
     a.role = *role;

@@ -178,6 +178,15 @@ TEST_CASE("agents and repos and resolutions are validated", "[requests]") {
   CHECK_FALSE(parse_new_agent(json{{"name", "x"}, {"role", "root"}}));
   CHECK_FALSE(parse_new_agent(json{{"name", "x y"}, {"role", "worker"}}));
   CHECK_FALSE(parse_new_agent(json{{"name", "'; drop table agents; --"}, {"role", "worker"}}));
+  // The server's own actors in the event history.
+  for (const char* name : {"admin", "reaper", "merger", "system", "Admin", "REAPER"}) {
+    INFO(name);
+    auto refused = parse_new_agent(json{{"name", name}, {"role", "worker"}});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("reserved") != std::string::npos);
+  }
+  CHECK(parse_new_agent(json{{"name", "admin-2"}, {"role", "admin"}}));
+  CHECK(parse_new_agent(json{{"name", "reaper1"}, {"role", "worker"}}));
 
   CHECK(parse_new_repo(json{{"name", "demo"}, {"url", "/srv/git/demo.git"}}));
   CHECK(parse_new_repo(json{{"name", "demo"}, {"url", "file:///srv/demo.git"}}));
