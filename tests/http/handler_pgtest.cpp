@@ -230,6 +230,7 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
   auto token = grant["claim"]["token"].get<std::int64_t>();
   const std::string big(max_body_bytes + 1, ' ');
   const std::string sid = std::to_string(id);
+  const std::string good_task = R"({"title": "t", "body": "", "repo": "demo"})";
 
   struct bad {
     std::string name, method, target, token, body;
@@ -246,6 +247,21 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
        "{\"title\":\"\xff\xfe\",\"body\":\"\",\"repo\":\"demo\"}", 400, "invalid_request"},
       {"deep nesting", "POST", "/v1/tasks", admin, std::string(100000, '['), 400,
        "invalid_request"},
+      {"duplicate key", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "title": "u"})", 400, "invalid_request",
+       "repeats the key 'title'"},
+      {"duplicate token", "POST", "/v1/tasks/" + sid + "/heartbeat", f.worker1,
+       "{\"token\": 1, \"token\": " + std::to_string(token) + "}", 400, "invalid_request",
+       "'token'"},
+      {"duplicate key in a nested object", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "labels": [{"a": 1, "a": 2}]})", 400,
+       "invalid_request", "repeats the key 'a'"},
+      {"NUL after the document", "POST", "/v1/tasks", admin,
+       good_task + '\0', 400, "invalid_request", "NUL"},
+      {"NUL and garbage after the document", "POST", "/v1/tasks", admin,
+       good_task + '\0' + "garbage}{", 400, "invalid_request", "NUL"},
+      {"garbage after the document", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo"} x)", 400, "invalid_request"},
       {"wrong type", "POST", "/v1/tasks", admin,
        R"({"title": 5, "body": "", "repo": "demo"})", 400, "invalid_request"},
       {"unknown field", "POST", "/v1/tasks", admin,
