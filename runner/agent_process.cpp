@@ -30,7 +30,9 @@ std::vector<std::string> child_environment(const process_spec& spec) {
     std::string entry(*e);
     auto eq = entry.find('=');
     if (eq == std::string::npos) continue;
-    env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    std::string name = entry.substr(0, eq);
+    if (is_runner_secret(name)) continue;
+    env[name] = entry.substr(eq + 1);
   }
   for (const auto& name : spec.env_unset) env.erase(name);
   for (const auto& [name, value] : spec.env_set) env[name] = value;
@@ -67,6 +69,20 @@ std::vector<std::string> child_environment(const process_spec& spec) {
 }
 
 }  // namespace
+
+bool is_runner_secret(std::string_view name) {
+  // The ssh-agent socket signs with the runner's keys as well as a key file would.
+  if (name == "SSH_AUTH_SOCK") return true;
+  if (!name.starts_with("AGENTQ_")) return false;
+  // Every git credential (user name and public key included: they say whose
+  // the secret is), the database's URL (it may hold a password), and
+  // anything named like a secret: AGENTQ_TOKEN, AGENTQ_ADMIN_TOKEN,
+  // AGENTQ_TOKEN_FILE, ...
+  if (name.starts_with("AGENTQ_GIT_") || name == "AGENTQ_DATABASE_URL") return true;
+  for (std::string_view word : {"TOKEN", "PASSWORD", "PASSPHRASE", "SECRET", "KEY"})
+    if (name.find(word) != std::string_view::npos) return true;
+  return false;
+}
 
 std::string exit_status::describe() const {
   if (exited) return "exit code " + std::to_string(code);

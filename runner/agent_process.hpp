@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -31,6 +32,11 @@ struct process_spec {
   std::vector<std::pair<std::string, std::string>> env_set;  // added or replaced
   std::vector<std::string> env_unset;                          // removed (secrets)
 };
+
+// Whether the runner's environment variable `name` holds one of its secrets
+// (agentq tokens, git credentials, the ssh-agent socket, ...): those never
+// reach a command, whatever its process_spec says.
+bool is_runner_secret(std::string_view name);
 
 struct exit_status {
   bool exited = false;  // true: exit(code); false: killed by `signal`

@@ -111,6 +111,30 @@ TEST_CASE("the command runs in its directory with the task's environment", "[pro
   CHECK(out.find("stdin-empty") != std::string::npos);
 }
 
+TEST_CASE("no secret of the runner reaches a command, asked or not", "[process]") {
+  scratch_dir dir;
+  setenv("AGENTQ_GIT_PASSWORD", "pw", 1);
+  setenv("AGENTQ_GIT_SSH_PASSPHRASE", "pp", 1);
+  agent_process p({"echo pw=${AGENTQ_GIT_PASSWORD:-unset} pp=${AGENTQ_GIT_SSH_PASSPHRASE:-unset}",
+                   dir.path(), {}, {}});
+  CHECK(run_to_end(p).success());
+  unsetenv("AGENTQ_GIT_PASSWORD");
+  unsetenv("AGENTQ_GIT_SSH_PASSPHRASE");
+  CHECK(p.output().last_line() == "pw=unset pp=unset");
+
+  for (const char* name : {"AGENTQ_TOKEN", "AGENTQ_ADMIN_TOKEN", "AGENTQ_TOKEN_FILE",
+                           "AGENTQ_GIT_USERNAME", "AGENTQ_GIT_SSH_KEY", "AGENTQ_DATABASE_URL",
+                           "AGENTQ_WEBHOOK_SECRET", "SSH_AUTH_SOCK"}) {
+    INFO(name);
+    CHECK(is_runner_secret(name));
+  }
+  for (const char* name : {"AGENTQ_TASK_ID", "AGENTQ_TASK_FILE", "AGENTQ_WORKDIR",
+                           "AGENTQ_SERVER", "PATH", "HOME", "GIT_AUTHOR_NAME"}) {
+    INFO(name);
+    CHECK_FALSE(is_runner_secret(name));
+  }
+}
+
 TEST_CASE("terminate kills the whole group - grandchildren included", "[process]") {
   scratch_dir dir;
   auto pidfile = dir / "grandchild.pid";

@@ -275,6 +275,40 @@ TEST_CASE("clear failures for an unreachable server and a bad token and an unrea
   CHECK(e["detail"]["reason"].get<std::string>().rfind("repository unreachable", 0) == 0);
 }
 
+TEST_CASE("the agent's environment holds none of the runner's secrets", "[e2e][worker]") {
+  e2e_fixture f({"--retry-backoff-s", "600"});
+  auto token = f.agent("worker-1", "worker");
+  auto id = f.add_task("dump the environment", "x");
+  const std::map<std::string, std::string> secrets = {
+      {"AGENTQ_GIT_USERNAME", "secret-user-1"},
+      {"AGENTQ_GIT_PASSWORD", "secret-password-2"},
+      {"AGENTQ_GIT_SSH_KEY", "/secret/key-3"},
+      {"AGENTQ_GIT_SSH_PUBKEY", "/secret/key-4.pub"},
+      {"AGENTQ_GIT_SSH_PASSPHRASE", "secret-passphrase-5"},
+      {"AGENTQ_ADMIN_TOKEN", "secret-admin-6"},
+      {"AGENTQ_TOKEN_FILE", "/secret/token-7"},
+      {"AGENTQ_OTHER_TOKEN", "secret-other-8"},
+      {"AGENTQ_DATABASE_URL", "postgresql://u:secret-db-9@localhost/x"},
+      {"SSH_AUTH_SOCK", "/secret/agent-10.sock"},
+  };
+  auto worker = f.start("worker", token, "env > \"$AGENTQ_TEST_DIR/agent.env\"; exit 1",
+                        with({"--max-tasks", "1"}), "w1", secrets);
+  CHECK(worker->wait() == 0);
+  INFO(worker->log());
+  auto env = read_text(f.tmp / "agent.env");
+  // It ran through the runner and got what it should.
+  CHECK(env.find("AGENTQ_TASK_ID=" + std::to_string(id)) != std::string::npos);
+  CHECK(env.find("AGENTQ_TEST_DIR=") != std::string::npos);
+  CHECK(env.find("AGENTQ_SERVER=") != std::string::npos);
+  // And none of what the runner holds.
+  CHECK(env.find(token) == std::string::npos);
+  CHECK(env.find("secret") == std::string::npos);
+  for (const auto& [name, value] : secrets) {
+    INFO(name);
+    CHECK(env.find(name + "=") == std::string::npos);
+  }
+}
+
 TEST_CASE("two slots work two tasks at once - each in its own checkout", "[e2e][worker]") {
   e2e_fixture f;
   auto token = f.agent("worker-1", "worker");
