@@ -309,6 +309,35 @@ TEST_CASE("the agent's environment holds none of the runner's secrets", "[e2e][w
   }
 }
 
+TEST_CASE("a password in a repository URL reaches neither the worker's log nor the release reason",
+          "[e2e][worker]") {
+  e2e_fixture f({"--retry-backoff-s", "600"});
+  auto token = f.agent("worker-1", "worker");
+  // Nothing listens there: the fetch fails with an error that names the URL.
+  auto repo = f.admin.request("POST", "/v1/repos",
+                              {{"name", "private"},
+                               {"url", "http://bob:hunter2@127.0.0.1:1/private.git"},
+                               {"base_branch", "main"}});
+  REQUIRE(repo.status == 201);
+  auto task = f.admin.request("POST", "/v1/tasks",
+                              {{"title", "secret\nlevel=error event=forged"}, {"body", "x"},
+                               {"repo", "private"}});
+  REQUIRE(task.status == 201);
+  auto id = task.body["task"]["id"].get<std::int64_t>();
+  auto worker = f.start("worker", token, f.example_worker(), with({"--max-tasks", "1"}), "w1");
+  CHECK(worker->wait() == 0);
+  INFO(worker->log());
+  auto e = last_event(f.get_task(id), "released");
+  REQUIRE_FALSE(e.is_null());
+  auto reason = e["detail"]["reason"].get<std::string>();
+  CHECK(reason.rfind("repository unreachable", 0) == 0);
+  CHECK(reason.find("127.0.0.1") != std::string::npos);  // the URL is there, masked
+  CHECK(reason.find("hunter2") == std::string::npos);
+  CHECK(worker->log().find("127.0.0.1:1") != std::string::npos);
+  CHECK(worker->log().find("hunter2") == std::string::npos);
+  CHECK(worker->log().find("\nlevel=error event=forged") == std::string::npos);  // no forged line
+}
+
 TEST_CASE("two slots work two tasks at once - each in its own checkout", "[e2e][worker]") {
   e2e_fixture f;
   auto token = f.agent("worker-1", "worker");
