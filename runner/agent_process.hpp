@@ -7,8 +7,13 @@
 // log and the output_tail.
 //
 // A process that leaves the group on purpose (setsid, a daemon) escapes the
-// kill; that is outside what a runner can promise.
+// group kill, so when the command ends (exit, timeout, cancel, lease lost)
+// the runner also kills every process that carries the command's
+// AGENTQ_RUN_ID in its environment, and every orphan it adopted as the
+// subreaper (PR_SET_CHILD_SUBREAPER) that does not belong to another running
+// command, until none is left. Linux only.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -81,8 +86,13 @@ class agent_process {
  private:
   void read_output(int fd);
   void finish();
+  // Kills (SIGKILL) what the command left outside its group; reaps what this
+  // process adopted. Once, after the leader is reaped.
+  void end_descendants();
 
   pid_t m_pid = -1;
+  std::string m_run_id;  // AGENTQ_RUN_ID of the command and all it starts
+  std::atomic<bool> m_descendants_ended{false};
   std::mutex m_mutex;  // guards m_status and the group's liveness for kill_group
   std::optional<exit_status> m_status;
   bool m_group_gone = false;

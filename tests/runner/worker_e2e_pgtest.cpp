@@ -94,14 +94,19 @@ TEST_CASE("heartbeats keep a short lease alive and cancelling stops the agent's 
   auto other = f.agent("worker-2", "worker");
   auto id = f.add_task("long job", "works for a long time");
   // The agent and a child of its own both run until killed.
+  // And one that left the group for a session of its own (setsid, double fork).
   std::string agent = "echo $$ > \"$AGENTQ_TEST_DIR/agent.pid\"; sleep 600 & "
-                      "echo $! > \"$AGENTQ_TEST_DIR/child.pid\"; i=0; "
+                      "echo $! > \"$AGENTQ_TEST_DIR/child.pid\"; "
+                      "( setsid sh -c 'echo $$ > \"$AGENTQ_TEST_DIR/daemon.pid\"; "
+                      "exec sleep 600' & ); i=0; "
                       "while [ $i -lt 600 ]; do i=$((i+1)); echo \"tick $i\"; "
                       "echo $i > \"$AGENTQ_TEST_DIR/ticks\"; sleep 1; done";
   auto worker = f.start("worker", token, agent, with({"--max-tasks", "1", "--lease-s", "5"}), "w1");
   REQUIRE(eventually([&] { return fs::exists(f.tmp / "child.pid") && fs::exists(f.tmp / "ticks"); }));
   int agent_pid = std::stoi(read_text(f.tmp / "agent.pid"));
   int child_pid = std::stoi(read_text(f.tmp / "child.pid"));
+  REQUIRE(eventually([&] { return !read_text(f.tmp / "daemon.pid").empty(); }));
+  int daemon_pid = std::stoi(read_text(f.tmp / "daemon.pid"));
 
   // Run well past two leases.
   REQUIRE(eventually([&] {
@@ -123,6 +128,7 @@ TEST_CASE("heartbeats keep a short lease alive and cancelling stops the agent's 
                                 json::object());
   REQUIRE(cancel.status == 200);
   CHECK(eventually([&] { return !process_alive(agent_pid) && !process_alive(child_pid); }));
+  CHECK(eventually([&] { return !process_alive(daemon_pid); }));
   CHECK(worker->wait() == 0);
   INFO(worker->log());
   CHECK(worker->log().find("event=lease_lost") != std::string::npos);
