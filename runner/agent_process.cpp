@@ -1,13 +1,19 @@
 #include "runner/agent_process.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <system_error>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,20 +26,73 @@ namespace {
 
 constexpr std::size_t max_line_bytes = 4096;
 
+// Every command carries AGENTQ_RUN_ID=<runner pid>.<n> in its environment, and
+// so does everything it starts: what left the process group (setsid, a
+// daemon) is still found by it in /proc when the command ends.
+constexpr const char* run_id_variable = "AGENTQ_RUN_ID";
+
+// The leaders of the commands that run now, with their run ids. Guarded by
+// one mutex that is also held across fork(), so a scan never mistakes a new
+// leader for an adopted orphan.
+std::mutex& live_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+std::map<pid_t, std::string>& live_leaders() {
+  static std::map<pid_t, std::string> leaders;
+  return leaders;
+}
+
+// Orphans anywhere below this process reparent to it rather than to init, so
+// what a command started and abandoned stays in reach (and is reaped here).
+void become_subreaper() {
+  static std::once_flag once;
+  std::call_once(once, [] { prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); });
+}
+
+std::string read_proc_file(pid_t pid, const char* name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The parent and the state letter from /proc/<pid>/stat ("pid (comm) S ppid ...";
+// comm may hold spaces and parentheses, so read after the last ')').
+bool read_stat(pid_t pid, pid_t& ppid, char& state) {
+  std::string stat = read_proc_file(pid, "stat");
+  auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 4 >= stat.size()) return false;
+  state = stat[close + 2];
+  const char* begin = stat.data() + close + 4;
+  return std::from_chars(begin, stat.data() + stat.size(), ppid).ec == std::errc();
+}
+
+bool holds_entry(const std::string& environ_text, const std::string& entry) {
+  for (std::size_t start = 0; start < environ_text.size();) {
+    auto end = environ_text.find('\0', start);
+    if (end == std::string::npos) end = environ_text.size();
+    if (environ_text.compare(start, end - start, entry) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-std::vector<std::string> child_environment(const process_spec& spec) {
+std::vector<std::string> child_environment(const process_spec& spec, const std::string& run_id) {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry(*e);
     auto eq = entry.find('=');
     if (eq == std::string::npos) continue;
-    env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    std::string name = entry.substr(0, eq);
+    if (is_runner_secret(name)) continue;
+    env[name] = entry.substr(eq + 1);
   }
   for (const auto& name : spec.env_unset) env.erase(name);
   for (const auto& [name, value] : spec.env_set) env[name] = value;
+  env[run_id_variable] = run_id;
   std::vector<std::string> out;
   out.reserve(env.size());
   for (const auto& [name, value] : env) out.push_back(name + "=" + value);
@@ -68,6 +127,20 @@ std::vector<std::string> child_environment(const process_spec& spec) {
 
 }  // namespace
 
+bool is_runner_secret(std::string_view name) {
+  // The ssh-agent socket signs with the runner's keys as well as a key file would.
+  if (name == "SSH_AUTH_SOCK") return true;
+  if (!name.starts_with("AGENTQ_")) return false;
+  // Every git credential (user name and public key included: they say whose
+  // the secret is), the database's URL (it may hold a password), and
+  // anything named like a secret: AGENTQ_TOKEN, AGENTQ_ADMIN_TOKEN,
+  // AGENTQ_TOKEN_FILE, ...
+  if (name.starts_with("AGENTQ_GIT_") || name == "AGENTQ_DATABASE_URL") return true;
+  for (std::string_view word : {"TOKEN", "PASSWORD", "PASSPHRASE", "SECRET", "KEY"})
+    if (name.find(word) != std::string_view::npos) return true;
+  return false;
+}
+
 std::string exit_status::describe() const {
   if (exited) return "exit code " + std::to_string(code);
   const char* name = sigabbrev_np(signal);
@@ -79,7 +152,10 @@ agent_process::agent_process(const process_spec& spec, line_sink on_line)
   std::string cwd = spec.cwd.string();
   std::string shell = "/bin/sh", dash_c = "-c", command = spec.command;
   char* argv[] = {shell.data(), dash_c.data(), command.data(), nullptr};
-  auto env_strings = child_environment(spec);
+  become_subreaper();
+  static std::atomic<unsigned> next_run{1};
+  m_run_id = std::to_string(getpid()) + "." + std::to_string(next_run++);
+  auto env_strings = child_environment(spec, m_run_id);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -92,16 +168,20 @@ agent_process::agent_process(const process_spec& spec, line_sink on_line)
     close(fds[1]);
     throw_errno("open /dev/null");
   }
+  std::unique_lock live(live_mutex());
   pid_t pid = fork();
+  const int fork_errno = errno;
+  if (pid == 0) exec_child(cwd.c_str(), null_fd, fds[1], argv, envp.data());
+  if (pid > 0) live_leaders()[pid] = m_run_id;
+  live.unlock();
   if (pid < 0) {
-    int saved = errno;
+    int saved = fork_errno;
     close(fds[0]);
     close(fds[1]);
     close(null_fd);
     errno = saved;
     throw_errno("fork");
   }
-  if (pid == 0) exec_child(cwd.c_str(), null_fd, fds[1], argv, envp.data());
 
   // Also from the parent, so the group exists before anyone may kill it.
   setpgid(pid, pid);
@@ -126,7 +206,55 @@ agent_process::~agent_process() {
     std::lock_guard lock(m_mutex);
     m_group_gone = true;
   }
+  end_descendants();
   finish();
+}
+
+void agent_process::end_descendants() {
+  if (m_descendants_ended.exchange(true)) return;
+  const pid_t self = getpid();
+  const std::string own_entry = std::string(run_id_variable) + "=" + m_run_id;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  // Kill, look again, until a look finds nothing of this command alive: what
+  // a dying process started meanwhile turns up in the next look.
+  for (bool found = true; found && std::chrono::steady_clock::now() < give_up;) {
+    found = false;
+    std::lock_guard live(live_mutex());
+    DIR* proc = opendir("/proc");
+    if (!proc) break;
+    while (dirent* entry = readdir(proc)) {
+      pid_t pid = 0;
+      const char* name = entry->d_name;
+      if (std::from_chars(name, name + std::strlen(name), pid).ec != std::errc() || pid <= 0 ||
+          pid == self || live_leaders().count(pid))
+        continue;
+      pid_t ppid = 0;
+      char state = '?';
+      if (!read_stat(pid, ppid, state)) continue;
+      if (state == 'Z') {
+        // Ended after it was adopted: only this process can reap it.
+        if (ppid == self) waitpid(pid, nullptr, WNOHANG);
+        continue;
+      }
+      const std::string env = read_proc_file(pid, "environ");
+      bool ours = holds_entry(env, own_entry);
+      if (!ours && ppid == self) {
+        // An orphan this runner adopted: this command's, unless it carries
+        // the run id of another command that still runs.
+        ours = true;
+        for (const auto& [leader, run_id] : live_leaders())
+          if (run_id != m_run_id && holds_entry(env, std::string(run_id_variable) + "=" + run_id))
+            ours = false;
+      }
+      if (!ours) continue;
+      ::kill(pid, SIGKILL);
+      found = true;
+    }
+    closedir(proc);
+    if (found) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard live(live_mutex());
+  live_leaders().erase(m_pid);
 }
 
 void agent_process::read_output(int fd) {
@@ -206,6 +334,8 @@ std::optional<exit_status> agent_process::wait_for(std::chrono::milliseconds tim
         m_group_gone = true;
         m_status = status;
       }
+      // And whatever left the group (setsid, a daemon), found by its run id.
+      end_descendants();
       finish();
       return status;
     }

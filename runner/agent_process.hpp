@@ -7,14 +7,20 @@
 // log and the output_tail.
 //
 // A process that leaves the group on purpose (setsid, a daemon) escapes the
-// kill; that is outside what a runner can promise.
+// group kill, so when the command ends (exit, timeout, cancel, lease lost)
+// the runner also kills every process that carries the command's
+// AGENTQ_RUN_ID in its environment, and every orphan it adopted as the
+// subreaper (PR_SET_CHILD_SUBREAPER) that does not belong to another running
+// command, until none is left. Linux only.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -31,6 +37,11 @@ struct process_spec {
   std::vector<std::pair<std::string, std::string>> env_set;  // added or replaced
   std::vector<std::string> env_unset;                          // removed (secrets)
 };
+
+// Whether the runner's environment variable `name` holds one of its secrets
+// (agentq tokens, git credentials, the ssh-agent socket, ...): those never
+// reach a command, whatever its process_spec says.
+bool is_runner_secret(std::string_view name);
 
 struct exit_status {
   bool exited = false;  // true: exit(code); false: killed by `signal`
@@ -75,8 +86,13 @@ class agent_process {
  private:
   void read_output(int fd);
   void finish();
+  // Kills (SIGKILL) what the command left outside its group; reaps what this
+  // process adopted. Once, after the leader is reaped.
+  void end_descendants();
 
   pid_t m_pid = -1;
+  std::string m_run_id;  // AGENTQ_RUN_ID of the command and all it starts
+  std::atomic<bool> m_descendants_ended{false};
   std::mutex m_mutex;  // guards m_status and the group's liveness for kill_group
   std::optional<exit_status> m_status;
   bool m_group_gone = false;

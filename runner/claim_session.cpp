@@ -113,8 +113,8 @@ command_result claim_session::run_command(const fs::path& dir, const json& task_
   spec.env_set = {{"AGENTQ_TASK_ID", std::to_string(m_task_id)},
                   {"AGENTQ_TASK_FILE", file.string()},
                   {"AGENTQ_WORKDIR", m_ctx.workspace.workdir().string()}};
-  // The runner's credentials are not the agent's business.
-  spec.env_unset = {"AGENTQ_TOKEN", "AGENTQ_ADMIN_TOKEN"};
+  // The runner's credentials are not the agent's business: agent_process
+  // drops every one of them (is_runner_secret).
 
   const std::int64_t task_id = m_task_id;
   command_result result;

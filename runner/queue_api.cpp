@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.hpp"
 #include "core/requests.hpp"
 #include "runner/output_tail.hpp"
 
@@ -52,7 +53,7 @@ std::optional<json> queue_api::claim(const std::vector<std::string>& queues, int
 heartbeat_reply queue_api::heartbeat(std::int64_t task_id, std::int64_t token,
                                      const std::string& progress, std::chrono::milliseconds limit) {
   json body = {{"token", token}};
-  if (!progress.empty()) body["progress"] = sanitize_text(progress, 1000);
+  if (!progress.empty()) body["progress"] = sanitize_text(redact_credentials(progress), 1000);
   heartbeat_reply reply;
   try {
     auto response = m_http.request("POST", "/v1/tasks/" + std::to_string(task_id) + "/heartbeat",
@@ -103,13 +104,13 @@ holder_reply queue_api::submit(std::int64_t task_id, std::int64_t token, const s
                                const std::string& commit, const std::string& summary,
                                std::chrono::seconds patience) {
   json body = {{"token", token}, {"branch", branch}, {"commit", commit},
-               {"summary", sanitize_text(summary, limits::text_max)}};
+               {"summary", sanitize_text(redact_credentials(summary), limits::text_max)}};
   return holder_call("/v1/tasks/" + std::to_string(task_id) + "/submit", body, patience);
 }
 
 holder_reply queue_api::release(std::int64_t task_id, std::int64_t token, const std::string& reason,
                                 bool retry, std::chrono::seconds patience) {
-  json body = {{"token", token}, {"reason", sanitize_text(reason, limits::text_max)},
+  json body = {{"token", token}, {"reason", sanitize_text(redact_credentials(reason), limits::text_max)},
                {"retry", retry}};
   return holder_call("/v1/tasks/" + std::to_string(task_id) + "/release", body, patience);
 }
@@ -117,7 +118,7 @@ holder_reply queue_api::release(std::int64_t task_id, std::int64_t token, const 
 holder_reply queue_api::review(std::int64_t task_id, std::int64_t token, bool approve,
                                const std::string& reasons, std::chrono::seconds patience) {
   json body = {{"token", token}, {"verdict", approve ? "approve" : "reject"},
-               {"reasons", sanitize_text(reasons, limits::text_max)}};
+               {"reasons", sanitize_text(redact_credentials(reasons), limits::text_max)}};
   return holder_call("/v1/tasks/" + std::to_string(task_id) + "/review", body, patience);
 }
 

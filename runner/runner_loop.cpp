@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/safe_log_formatter.hpp"
 #include "runner/job_steps.hpp"
 #include "runner/queue_api.hpp"
 
@@ -250,7 +251,10 @@ int runner_main(const runner_profile& profile, int argc, char** argv) {
     return exit_code::usage;
   }
   auto logger = spdlog::stderr_color_mt(profile.program);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  // Every message escaped and its URL credentials masked: a task's title, a
+  // git error or an agent's output must neither forge log lines nor leak.
+  logger->set_formatter(std::make_unique<safe_log_formatter>(
+      "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v", spdlog::pattern_time_type::local));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(parsed.config->log_level));
   try {

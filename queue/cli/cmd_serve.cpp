@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/safe_log_formatter.hpp"
 #include "cli.hpp"
 #include "http/server.hpp"
 #include "store/migrator.hpp"
@@ -56,7 +57,9 @@ std::string env_or(const char* name, const std::string& fallback) {
 void setup_logging() {
   auto logger = spdlog::stderr_color_mt("agentq");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  // Every message escaped (control characters) and URL credentials masked.
+  spdlog::set_formatter(std::make_unique<safe_log_formatter>(
+      "%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "core/requests.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -193,6 +195,58 @@ bool is_rfc3339(std::string_view text) {
   return std::regex_match(text.begin(), text.end(), shape);
 }
 
+namespace {
+
+int digits(std::string_view text, std::size_t at, std::size_t count) {
+  int value = 0;
+  for (std::size_t i = at; i < at + count; ++i) value = value * 10 + (text[i] - '0');
+  return value;
+}
+
+bool is_leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(int year, int month, int day) {
+  year -= month <= 2;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const int yoe = static_cast<int>(year - era * 400);
+  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+std::optional<std::string> impossible_time(std::string_view text) {
+  // The shape is checked first (is_rfc3339); here the numbers: a real day of
+  // a real month in years 0001-9999, an offset no zone on Earth exceeds, and
+  // an instant that is still inside those years once moved to UTC. The
+  // database would refuse any of these, and a refusal there is not the
+  // client's error any more.
+  const int year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
+  if (year < 1) return "year 0000 does not exist (years are 0001 to 9999)";
+  static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int last_day = month_days[month - 1] + (month == 2 && is_leap_year(year) ? 1 : 0);
+  if (day > last_day)
+    return std::string(text.substr(0, 10)) + " does not exist (that month has " +
+           std::to_string(last_day) + " days)";
+  int offset_minutes = 0;
+  const char zone = text[text.size() - 6];
+  if (zone == '+' || zone == '-') {
+    const int hours = digits(text, text.size() - 5, 2), minutes = digits(text, text.size() - 2, 2);
+    offset_minutes = (hours * 60 + minutes) * (zone == '-' ? -1 : 1);
+    if (hours * 60 + minutes > 14 * 60)
+      return "the UTC offset must be between -14:00 and +14:00";
+  }
+  const std::int64_t utc_minutes = days_from_civil(year, month, day) * 1440 +
+                                   digits(text, 11, 2) * 60 + digits(text, 14, 2) -
+                                   offset_minutes;
+  if (utc_minutes < days_from_civil(1, 1, 1) * 1440 ||
+      utc_minutes >= days_from_civil(10000, 1, 1) * 1440)
+    return "the time in UTC falls outside the years 0001 to 9999";
+  return std::nullopt;
+}
+
 outcome<new_task> parse_new_task(const json& body) {
   return parse<new_task>(body, [](field_reader& f) {
     new_task t;
@@ -211,6 +265,9 @@ outcome<new_task> parse_new_task(const json& body) {
     t.run_after = f.optional_string("run_after", 64);
     if (t.run_after && !is_rfc3339(*t.run_after))
       throw bad_field("'run_after' must be an RFC 3339 time such as 2026-01-02T03:04:05Z");
+    if (t.run_after)
+      if (auto why = impossible_time(*t.run_after))
+        throw bad_field("'run_after' is not a real time: " + *why);
     if (const json* deps = f.array("depends_on", limits::depends_on_max)) {
       for (const json& dep : *deps) {
         auto id = field_reader::as_integer(dep, "each of 'depends_on'", 1, token_max);
@@ -300,10 +357,28 @@ outcome<review_request> parse_review_request(const json& body) {
   });
 }
 
+bool is_reserved_agent_name(std::string_view name) {
+  // The actors the server itself writes into the event history: the bootstrap
+  // admin token, the reaper, the merger, and a lease that expired under a
+  // claim. An agent by one of these names (in any case) would be
+  // indistinguishable from them there.
+  static constexpr std::string_view reserved[] = {"admin", "reaper", "merger", "system"};
+  return std::any_of(std::begin(reserved), std::end(reserved), [&](std::string_view r) {
+    return name.size() == r.size() &&
+           std::equal(name.begin(), name.end(), r.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  });
+}
+
 outcome<new_agent> parse_new_agent(const json& body) {
   return parse<new_agent>(body, [](field_reader& f) {
     new_agent a;
     a.name = checked_name(f, "name", true);
+    if (is_reserved_agent_name(a.name))
+      throw bad_field("'name' " + a.name +
+                      " is reserved: the server writes admin, reaper, merger and system into "
+                      "the event history as its own actors");
     auto role = parse_agent_role(f.string("role", 16));
     if (!role) throw bad_field("'role' must be \"worker\", \"reviewer\" or \"admin\"");
     a.role = *role;

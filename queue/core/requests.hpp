@@ -125,5 +125,11 @@ std::string claim_branch(std::int64_t task_id, std::int64_t token);
 bool is_valid_repo_url(std::string_view url);
 // RFC 3339 date-time with a zone: 2026-01-02T03:04:05Z, …+02:00, fractions.
 bool is_rfc3339(std::string_view text);
+// Names the server writes as event actors itself (admin, reaper, merger,
+// system; any case): no agent may take one.
+bool is_reserved_agent_name(std::string_view name);
+// For text that passed is_rfc3339: why it is no real time (2026-02-31, year
+// 0000, an offset beyond 14:00, outside 0001-9999 in UTC), or nothing.
+std::optional<std::string> impossible_time(std::string_view text);
 
 }  // namespace agentq

@@ -230,11 +230,13 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
   auto token = grant["claim"]["token"].get<std::int64_t>();
   const std::string big(max_body_bytes + 1, ' ');
   const std::string sid = std::to_string(id);
+  const std::string good_task = R"({"title": "t", "body": "", "repo": "demo"})";
 
   struct bad {
     std::string name, method, target, token, body;
     int status;
     std::string code;
+    std::string names = {};  // when set, the error message must hold it
   };
   const std::vector<bad> table = {
       {"no token", "GET", "/v1/tasks", "", "", 401, "unauthenticated"},
@@ -245,6 +247,21 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
        "{\"title\":\"\xff\xfe\",\"body\":\"\",\"repo\":\"demo\"}", 400, "invalid_request"},
       {"deep nesting", "POST", "/v1/tasks", admin, std::string(100000, '['), 400,
        "invalid_request"},
+      {"duplicate key", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "title": "u"})", 400, "invalid_request",
+       "repeats the key 'title'"},
+      {"duplicate token", "POST", "/v1/tasks/" + sid + "/heartbeat", f.worker1,
+       "{\"token\": 1, \"token\": " + std::to_string(token) + "}", 400, "invalid_request",
+       "'token'"},
+      {"duplicate key in a nested object", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "labels": [{"a": 1, "a": 2}]})", 400,
+       "invalid_request", "repeats the key 'a'"},
+      {"NUL after the document", "POST", "/v1/tasks", admin,
+       good_task + '\0', 400, "invalid_request", "NUL"},
+      {"NUL and garbage after the document", "POST", "/v1/tasks", admin,
+       good_task + '\0' + "garbage}{", 400, "invalid_request", "NUL"},
+      {"garbage after the document", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo"} x)", 400, "invalid_request"},
       {"wrong type", "POST", "/v1/tasks", admin,
        R"({"title": 5, "body": "", "repo": "demo"})", 400, "invalid_request"},
       {"unknown field", "POST", "/v1/tasks", admin,
@@ -252,6 +269,19 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
       {"out of range", "POST", "/v1/tasks", admin,
        R"({"title": "t", "body": "", "repo": "demo", "max_attempts": 100000})", 400,
        "invalid_request"},
+      // Well-formed but impossible times: the client's mistake, not a 503.
+      {"run_after 2026-02-31", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "2026-02-31T00:00:00Z"})", 400,
+       "invalid_request", "run_after"},
+      {"run_after 2026-02-29", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "2026-02-29T00:00:00Z"})", 400,
+       "invalid_request", "run_after"},
+      {"run_after year 0000", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "0000-01-01T00:00:00Z"})", 400,
+       "invalid_request", "run_after"},
+      {"run_after offset -23:59 past 9999", "POST", "/v1/tasks", admin,
+       R"({"title": "t", "body": "", "repo": "demo", "run_after": "9999-12-31T23:59:59-23:59"})",
+       400, "invalid_request", "run_after"},
       {"unknown repo", "POST", "/v1/tasks", admin,
        R"({"title": "t", "body": "", "repo": "nope"})", 400, "invalid_request"},
       {"SQL-looking repo", "POST", "/v1/tasks", admin,
@@ -294,6 +324,12 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
        "invalid_request"},
       {"agent with a bad role", "POST", "/v1/agents", admin, R"({"name": "x", "role": "king"})",
        400, "invalid_request"},
+      {"agent named admin", "POST", "/v1/agents", admin, R"({"name": "admin", "role": "admin"})",
+       400, "invalid_request", "reserved"},
+      {"agent named reaper", "POST", "/v1/agents", admin,
+       R"({"name": "reaper", "role": "worker"})", 400, "invalid_request", "reserved"},
+      {"agent named merger", "POST", "/v1/agents", admin,
+       R"({"name": "merger", "role": "reviewer"})", 400, "invalid_request", "reserved"},
       {"duplicate agent", "POST", "/v1/agents", admin, R"({"name": "worker-1", "role": "worker"})",
        409, "duplicate"},
       {"duplicate repo", "POST", "/v1/repos", admin,
@@ -319,6 +355,7 @@ TEST_CASE("handler: bad input is refused with the contract's code and changes no
       INFO(row.name << ": " << result.reply.body);
       CHECK(result.reply.status == row.status);
       CHECK(code_of(result) == row.code);
+      if (!row.names.empty()) CHECK(result.reply.body.find(row.names) != std::string::npos);
       CHECK(f.fingerprint() == before);
     }
   }

@@ -110,7 +110,8 @@ std::string e2e_fixture::agent(const std::string& name, const std::string& role)
 std::unique_ptr<runner_process> e2e_fixture::start(const std::string& role, const std::string& token,
                                                    const std::string& command,
                                                    const std::vector<std::string>& args,
-                                                   const std::string& name) {
+                                                   const std::string& name,
+                                                   const std::map<std::string, std::string>& extra_env) {
   const bool worker = role == "worker";
   std::map<std::string, std::string> env = {
       {"AGENTQ_SERVER", server.url()},
@@ -119,6 +120,7 @@ std::unique_ptr<runner_process> e2e_fixture::start(const std::string& role, cons
       {"AGENTQ_WORKDIR", (tmp / ("work-" + name)).string()},
       {"AGENTQ_TEST_DIR", tmp.path().string()},
   };
+  for (const auto& [key, value] : extra_env) env[key] = value;
   return std::make_unique<runner_process>(worker ? AGENTQ_WORKER_BINARY : AGENTQ_REVIEWER_BINARY,
                                           args, env, tmp / (name + ".log"));
 }

@@ -71,7 +71,8 @@ struct e2e_fixture {
   std::unique_ptr<runner_process> start(const std::string& role, const std::string& token,
                                         const std::string& command,
                                         const std::vector<std::string>& args,
-                                        const std::string& name);
+                                        const std::string& name,
+                                        const std::map<std::string, std::string>& extra_env = {});
 };
 
 // Polls `condition` for up to two minutes (events, not timings).

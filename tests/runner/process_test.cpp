@@ -1,4 +1,5 @@
 // agent_process: real /bin/sh children in their own process group.
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <mutex>
@@ -111,6 +112,30 @@ TEST_CASE("the command runs in its directory with the task's environment", "[pro
   CHECK(out.find("stdin-empty") != std::string::npos);
 }
 
+TEST_CASE("no secret of the runner reaches a command, asked or not", "[process]") {
+  scratch_dir dir;
+  setenv("AGENTQ_GIT_PASSWORD", "pw", 1);
+  setenv("AGENTQ_GIT_SSH_PASSPHRASE", "pp", 1);
+  agent_process p({"echo pw=${AGENTQ_GIT_PASSWORD:-unset} pp=${AGENTQ_GIT_SSH_PASSPHRASE:-unset}",
+                   dir.path(), {}, {}});
+  CHECK(run_to_end(p).success());
+  unsetenv("AGENTQ_GIT_PASSWORD");
+  unsetenv("AGENTQ_GIT_SSH_PASSPHRASE");
+  CHECK(p.output().last_line() == "pw=unset pp=unset");
+
+  for (const char* name : {"AGENTQ_TOKEN", "AGENTQ_ADMIN_TOKEN", "AGENTQ_TOKEN_FILE",
+                           "AGENTQ_GIT_USERNAME", "AGENTQ_GIT_SSH_KEY", "AGENTQ_DATABASE_URL",
+                           "AGENTQ_WEBHOOK_SECRET", "SSH_AUTH_SOCK"}) {
+    INFO(name);
+    CHECK(is_runner_secret(name));
+  }
+  for (const char* name : {"AGENTQ_TASK_ID", "AGENTQ_TASK_FILE", "AGENTQ_WORKDIR",
+                           "AGENTQ_SERVER", "PATH", "HOME", "GIT_AUTHOR_NAME"}) {
+    INFO(name);
+    CHECK_FALSE(is_runner_secret(name));
+  }
+}
+
 TEST_CASE("terminate kills the whole group - grandchildren included", "[process]") {
   scratch_dir dir;
   auto pidfile = dir / "grandchild.pid";
@@ -126,6 +151,66 @@ TEST_CASE("terminate kills the whole group - grandchildren included", "[process]
   CHECK_FALSE(s.exited);
   CHECK(eventually([&] { return !process_alive(grandchild); }));
   CHECK(eventually([&] { return !group_alive(p.pid()); }));
+}
+
+namespace {
+
+// A command that leaves its process group the way a daemon does: a
+// background subshell runs setsid, whose shell writes its pid and becomes a
+// long sleep in a session of its own.
+const char* const escaping_command =
+    "( setsid sh -c 'echo $$ > daemon.pid.tmp; mv daemon.pid.tmp daemon.pid; exec sleep 600' & ); "
+    "while [ ! -s daemon.pid ]; do sleep 0.05; done; echo started; sleep 600";
+
+int escaped_daemon(const scratch_dir& dir, const agent_process& p) {
+  REQUIRE(eventually([&] { return p.output().last_line() == "started"; }));
+  int daemon = std::stoi(read_text(dir / "daemon.pid"));
+  REQUIRE(process_alive(daemon));
+  REQUIRE(getsid(daemon) != p.pid());  // it did leave the group's session
+  return daemon;
+}
+
+// Gone for good: killed and reaped (kill(pid, 0) finds no such process).
+bool gone(int pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+}  // namespace
+
+TEST_CASE("a child that calls setsid dies with the command on timeout", "[process]") {
+  scratch_dir dir;
+  agent_process p({escaping_command, dir.path(), {}, {}});
+  int daemon = escaped_daemon(dir, p);
+  p.terminate(200ms);
+  CHECK(eventually([&] { return gone(daemon); }));
+}
+
+TEST_CASE("a child that calls setsid dies with the command on cancel or a lost lease",
+          "[process]") {
+  scratch_dir dir;
+  agent_process p({escaping_command, dir.path(), {}, {}});
+  int daemon = escaped_daemon(dir, p);
+  std::thread killer([&] { p.kill_group(SIGKILL); });  // what the lease keeper does
+  killer.join();
+  CHECK(run_to_end(p).signal == SIGKILL);
+  CHECK(eventually([&] { return gone(daemon); }));
+}
+
+TEST_CASE("a daemon a finished command left behind is ended with it - another command's is not",
+          "[process]") {
+  scratch_dir first_dir, second_dir;
+  agent_process second({escaping_command, second_dir.path(), {}, {}});
+  int other = escaped_daemon(second_dir, second);
+  {
+    agent_process first({"( setsid sh -c 'echo $$ > daemon.pid; exec sleep 600' & ); "
+                         "while [ ! -s daemon.pid ]; do sleep 0.05; done; exit 0",
+                         first_dir.path(), {}, {}});
+    CHECK(run_to_end(first).success());
+    int daemon = std::stoi(read_text(first_dir / "daemon.pid"));
+    CHECK(eventually([&] { return gone(daemon); }));
+  }
+  // The other command, still running, keeps its daemon until it ends.
+  CHECK(process_alive(other));
+  second.terminate(200ms);
+  CHECK(eventually([&] { return gone(other); }));
 }
 
 TEST_CASE("a command that ignores SIGTERM is killed after the grace", "[process]") {

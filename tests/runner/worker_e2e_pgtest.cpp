@@ -94,14 +94,19 @@ TEST_CASE("heartbeats keep a short lease alive and cancelling stops the agent's 
   auto other = f.agent("worker-2", "worker");
   auto id = f.add_task("long job", "works for a long time");
   // The agent and a child of its own both run until killed.
+  // And one that left the group for a session of its own (setsid, double fork).
   std::string agent = "echo $$ > \"$AGENTQ_TEST_DIR/agent.pid\"; sleep 600 & "
-                      "echo $! > \"$AGENTQ_TEST_DIR/child.pid\"; i=0; "
+                      "echo $! > \"$AGENTQ_TEST_DIR/child.pid\"; "
+                      "( setsid sh -c 'echo $$ > \"$AGENTQ_TEST_DIR/daemon.pid\"; "
+                      "exec sleep 600' & ); i=0; "
                       "while [ $i -lt 600 ]; do i=$((i+1)); echo \"tick $i\"; "
                       "echo $i > \"$AGENTQ_TEST_DIR/ticks\"; sleep 1; done";
   auto worker = f.start("worker", token, agent, with({"--max-tasks", "1", "--lease-s", "5"}), "w1");
   REQUIRE(eventually([&] { return fs::exists(f.tmp / "child.pid") && fs::exists(f.tmp / "ticks"); }));
   int agent_pid = std::stoi(read_text(f.tmp / "agent.pid"));
   int child_pid = std::stoi(read_text(f.tmp / "child.pid"));
+  REQUIRE(eventually([&] { return !read_text(f.tmp / "daemon.pid").empty(); }));
+  int daemon_pid = std::stoi(read_text(f.tmp / "daemon.pid"));
 
   // Run well past two leases.
   REQUIRE(eventually([&] {
@@ -123,6 +128,7 @@ TEST_CASE("heartbeats keep a short lease alive and cancelling stops the agent's 
                                 json::object());
   REQUIRE(cancel.status == 200);
   CHECK(eventually([&] { return !process_alive(agent_pid) && !process_alive(child_pid); }));
+  CHECK(eventually([&] { return !process_alive(daemon_pid); }));
   CHECK(worker->wait() == 0);
   INFO(worker->log());
   CHECK(worker->log().find("event=lease_lost") != std::string::npos);
@@ -273,6 +279,69 @@ TEST_CASE("clear failures for an unreachable server and a bad token and an unrea
   auto e = last_event(f.get_task(id), "released");
   REQUIRE_FALSE(e.is_null());
   CHECK(e["detail"]["reason"].get<std::string>().rfind("repository unreachable", 0) == 0);
+}
+
+TEST_CASE("the agent's environment holds none of the runner's secrets", "[e2e][worker]") {
+  e2e_fixture f({"--retry-backoff-s", "600"});
+  auto token = f.agent("worker-1", "worker");
+  auto id = f.add_task("dump the environment", "x");
+  const std::map<std::string, std::string> secrets = {
+      {"AGENTQ_GIT_USERNAME", "secret-user-1"},
+      {"AGENTQ_GIT_PASSWORD", "secret-password-2"},
+      {"AGENTQ_GIT_SSH_KEY", "/secret/key-3"},
+      {"AGENTQ_GIT_SSH_PUBKEY", "/secret/key-4.pub"},
+      {"AGENTQ_GIT_SSH_PASSPHRASE", "secret-passphrase-5"},
+      {"AGENTQ_ADMIN_TOKEN", "secret-admin-6"},
+      {"AGENTQ_TOKEN_FILE", "/secret/token-7"},
+      {"AGENTQ_OTHER_TOKEN", "secret-other-8"},
+      {"AGENTQ_DATABASE_URL", "postgresql://u:secret-db-9@localhost/x"},
+      {"SSH_AUTH_SOCK", "/secret/agent-10.sock"},
+  };
+  auto worker = f.start("worker", token, "env > \"$AGENTQ_TEST_DIR/agent.env\"; exit 1",
+                        with({"--max-tasks", "1"}), "w1", secrets);
+  CHECK(worker->wait() == 0);
+  INFO(worker->log());
+  auto env = read_text(f.tmp / "agent.env");
+  // It ran through the runner and got what it should.
+  CHECK(env.find("AGENTQ_TASK_ID=" + std::to_string(id)) != std::string::npos);
+  CHECK(env.find("AGENTQ_TEST_DIR=") != std::string::npos);
+  CHECK(env.find("AGENTQ_SERVER=") != std::string::npos);
+  // And none of what the runner holds.
+  CHECK(env.find(token) == std::string::npos);
+  CHECK(env.find("secret") == std::string::npos);
+  for (const auto& [name, value] : secrets) {
+    INFO(name);
+    CHECK(env.find(name + "=") == std::string::npos);
+  }
+}
+
+TEST_CASE("a password in a repository URL reaches neither the worker's log nor the release reason",
+          "[e2e][worker]") {
+  e2e_fixture f({"--retry-backoff-s", "600"});
+  auto token = f.agent("worker-1", "worker");
+  // Nothing listens there: the fetch fails with an error that names the URL.
+  auto repo = f.admin.request("POST", "/v1/repos",
+                              {{"name", "private"},
+                               {"url", "http://bob:hunter2@127.0.0.1:1/private.git"},
+                               {"base_branch", "main"}});
+  REQUIRE(repo.status == 201);
+  auto task = f.admin.request("POST", "/v1/tasks",
+                              {{"title", "secret\nlevel=error event=forged"}, {"body", "x"},
+                               {"repo", "private"}});
+  REQUIRE(task.status == 201);
+  auto id = task.body["task"]["id"].get<std::int64_t>();
+  auto worker = f.start("worker", token, f.example_worker(), with({"--max-tasks", "1"}), "w1");
+  CHECK(worker->wait() == 0);
+  INFO(worker->log());
+  auto e = last_event(f.get_task(id), "released");
+  REQUIRE_FALSE(e.is_null());
+  auto reason = e["detail"]["reason"].get<std::string>();
+  CHECK(reason.rfind("repository unreachable", 0) == 0);
+  CHECK(reason.find("127.0.0.1") != std::string::npos);  // the URL is there, masked
+  CHECK(reason.find("hunter2") == std::string::npos);
+  CHECK(worker->log().find("127.0.0.1:1") != std::string::npos);
+  CHECK(worker->log().find("hunter2") == std::string::npos);
+  CHECK(worker->log().find("\nlevel=error event=forged") == std::string::npos);  // no forged line
 }
 
 TEST_CASE("two slots work two tasks at once - each in its own checkout", "[e2e][worker]") {

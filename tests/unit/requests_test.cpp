@@ -80,6 +80,15 @@ TEST_CASE("bad task bodies are refused with a reason", "[requests]") {
       with(good_task(), "run_after", "2026-13-01T00:00:00Z"),
       with(good_task(), "run_after", "2026-01-01T00:00:00"),
       with(good_task(), "run_after", "2026-01-01T00:00:00Z' or '1'='1"),
+      // The right shape, but no such time (the database would refuse them).
+      with(good_task(), "run_after", "2026-02-31T00:00:00Z"),
+      with(good_task(), "run_after", "2026-02-29T00:00:00Z"),
+      with(good_task(), "run_after", "2026-04-31T00:00:00Z"),
+      with(good_task(), "run_after", "1900-02-29T00:00:00Z"),
+      with(good_task(), "run_after", "0000-01-01T00:00:00Z"),
+      with(good_task(), "run_after", "9999-12-31T23:59:59-23:59"),
+      with(good_task(), "run_after", "2026-01-01T00:00:00+15:00"),
+      with(good_task(), "run_after", "0001-01-01T00:30:00+01:00"),
       with(good_task(), "depends_on", 3),
       with(good_task(), "depends_on", {"3"}),
       with(good_task(), "depends_on", {0}),
@@ -169,6 +178,15 @@ TEST_CASE("agents and repos and resolutions are validated", "[requests]") {
   CHECK_FALSE(parse_new_agent(json{{"name", "x"}, {"role", "root"}}));
   CHECK_FALSE(parse_new_agent(json{{"name", "x y"}, {"role", "worker"}}));
   CHECK_FALSE(parse_new_agent(json{{"name", "'; drop table agents; --"}, {"role", "worker"}}));
+  // The server's own actors in the event history.
+  for (const char* name : {"admin", "reaper", "merger", "system", "Admin", "REAPER"}) {
+    INFO(name);
+    auto refused = parse_new_agent(json{{"name", name}, {"role", "worker"}});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("reserved") != std::string::npos);
+  }
+  CHECK(parse_new_agent(json{{"name", "admin-2"}, {"role", "admin"}}));
+  CHECK(parse_new_agent(json{{"name", "reaper1"}, {"role", "worker"}}));
 
   CHECK(parse_new_repo(json{{"name", "demo"}, {"url", "/srv/git/demo.git"}}));
   CHECK(parse_new_repo(json{{"name", "demo"}, {"url", "file:///srv/demo.git"}}));
@@ -201,6 +219,14 @@ TEST_CASE("name and branch and time shapes", "[requests]") {
   CHECK(is_rfc3339("2026-11-23T11:50:31Z"));
   CHECK(is_rfc3339("2026-11-23T11:50:31.123456-05:30"));
   CHECK_FALSE(is_rfc3339("2026-11-23"));
+  CHECK_FALSE(impossible_time("2024-02-29T00:00:00Z"));  // a leap year
+  CHECK_FALSE(impossible_time("2000-02-29T00:00:00Z"));
+  CHECK_FALSE(impossible_time("0001-01-01T00:00:00Z"));
+  CHECK_FALSE(impossible_time("9999-12-31T23:59:59Z"));
+  CHECK_FALSE(impossible_time("2026-06-30T12:00:00-14:00"));
+  CHECK(impossible_time("2026-02-29T00:00:00Z"));
+  CHECK(impossible_time("2100-02-29T00:00:00Z"));
+  CHECK(impossible_time("2026-02-31T00:00:00Z")->find("28 days") != std::string::npos);
   CHECK(is_valid_commit("0123456789abcdef0123456789abcdef01234567"));
   CHECK_FALSE(is_valid_commit("0123456789abcdef0123456789abcdef0123456g"));
 }
