@@ -81,7 +81,8 @@ merger::merger(std::string database_url, merger_config config)
 
 merger::~merger() { stop(); }
 
-merge_result merger::land(std::int64_t merge_id) {
+merge_result merger::land(std::int64_t merge_id,
+                          std::optional<std::chrono::steady_clock::time_point> deadline) {
   store db(m_database_url);
   auto job = db.get_merge(merge_id);
   if (!job) throw std::runtime_error("no merge " + std::to_string(merge_id));
@@ -95,16 +96,17 @@ merge_result merger::land(std::int64_t merge_id) {
   job = db.get_merge(merge_id);
   if (!job) throw std::runtime_error("merge " + std::to_string(merge_id) + " disappeared");
   if (job->status != "pending") return recorded(db, *job);
-  return land_locked(db, *job);
+  return land_locked(db, *job, deadline);
 }
 
-merge_result merger::land_locked(store& db, const merge_job& job) {
+merge_result merger::land_locked(store& db, const merge_job& job,
+                                 std::optional<std::chrono::steady_clock::time_point> deadline) {
   auto log = logger();
   auto repo = repo_of(job);
   for (int attempt = 1; attempt <= push_attempts; ++attempt) {
     // The base branch to merge onto, and the submission's branch for its
     // objects. What lands is job.commit, whatever the branch holds now.
-    auto tips = m_gateway.fetch(repo, {job.base_branch, job.branch});
+    auto tips = m_gateway.fetch(repo, {job.base_branch, job.branch}, deadline);
     const auto& base_tip = tips.at(job.base_branch);
     if (!base_tip)
       throw std::runtime_error("repository '" + job.repo_name + "' has no branch '" +
@@ -130,7 +132,7 @@ merge_result merger::land_locked(store& db, const merge_job& job) {
       how = "merge_commit";
     }
 
-    auto pushed = m_gateway.push_branch(repo, job.base_branch, new_tip);
+    auto pushed = m_gateway.push_branch(repo, job.base_branch, new_tip, deadline);
     if (pushed.pushed) {
       fault_point("merger.after_push");
       return finish_merged(db, job, new_tip, how);

@@ -81,8 +81,11 @@ class merger {
 
   // Lands merge `merge_id` now, or answers what it was already recorded as.
   // Throws when the repository or the database cannot be reached (the merge
-  // stays pending, and run_once() retries it).
-  merge_result land(std::int64_t merge_id);
+  // stays pending, and run_once() retries it). deadline: when the caller
+  // stops waiting (an approval's request: the server's git deadline); its
+  // fetch and push end by then. nullopt: each git operation gets git_timeout.
+  merge_result land(std::int64_t merge_id,
+                    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
   // Reconciles pending merges older than reconcile_after_s; answers how many
   // it finished. Tests call this directly.
@@ -94,7 +97,8 @@ class merger {
   git::repo_gateway& gateway() { return m_gateway; }
 
  private:
-  merge_result land_locked(store& db, const merge_job& job);
+  merge_result land_locked(store& db, const merge_job& job,
+                           std::optional<std::chrono::steady_clock::time_point> deadline);
   merge_result finish_merged(store& db, const merge_job& job, const std::string& merge_commit,
                              const char* how);
   merge_result finish_conflict(store& db, const merge_job& job, const std::string& detail);

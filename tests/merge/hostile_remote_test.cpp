@@ -105,25 +105,27 @@ TEST_CASE("a silent remote holds only its own executor slots: healthy checks run
   std::mutex mutex;
   std::vector<clock_type::time_point> hostile_answers;
   int hostile_timeouts = 0, hostile_other = 0;
+  std::string other_error;  // what a check that did not time out said
   const auto start = clock_type::now();
   const auto hostile_deadline = start + git_timeout;
   for (int i = 0; i < 16; ++i) {
-    auto record = [&](bool timed_out) {
+    auto record = [&](bool timed_out, const std::string& error = "") {
       std::lock_guard lock(mutex);
       hostile_answers.push_back(clock_type::now());
       (timed_out ? hostile_timeouts : hostile_other)++;
+      if (!timed_out) other_error = error;
     };
     executor.post(
         repo_gateway::remote_key(bad), hostile_deadline,
-        [&, record](clock_type::time_point deadline) {
+        [&, record, i](clock_type::time_point deadline) {
           try {
             gateway.branch_tip_is(bad, "agentq/1/" + std::to_string(i), std::string(40, 'a'),
                                   deadline);
             record(false);
           } catch (const agentq::git::timeout&) {
             record(true);
-          } catch (const std::exception&) {
-            record(false);
+          } catch (const std::exception& e) {
+            record(false, e.what());
           }
         },
         [record] { record(true); });
@@ -163,6 +165,7 @@ TEST_CASE("a silent remote holds only its own executor slots: healthy checks run
     // None waited for the hostile remote's slots.
     CHECK(healthy[i].answered < hostile_deadline);
   }
+  INFO("a hostile check that did not time out said: " << other_error);
   CHECK(hostile_timeouts == 16);
   CHECK(hostile_other == 0);
   REQUIRE(hostile_answers.size() == 16);

@@ -21,10 +21,10 @@ http_reply land_merge(route_context& ctx, std::int64_t task_id, std::int64_t mer
     step.repo_name = target->repo_name;
     step.remote_key = git::repo_gateway::remote_key({target->repo_name, target->repo_url});
   }
-  // The merger gives each of its git operations the server's git deadline
-  // itself (a merge may first wait for another server's merge of the repo).
-  step.work = [landing, merge_id](auto) -> nlohmann::json {
-    auto landed = landing->land(merge_id);
+  // The merge's fetch and push end by the step's deadline (a merge may
+  // first wait for another server's merge of the same repository).
+  step.work = [landing, merge_id](auto deadline) -> nlohmann::json {
+    auto landed = landing->land(merge_id, deadline);
     return {{"merged", landed.outcome == merge_result::kind::merged},
             {"merge_commit", landed.merge_commit},
             {"detail", landed.detail},
