@@ -21,7 +21,7 @@ create type claim_outcome as enum (
 
 -- Fencing tokens: one sequence for every claim of every task, so a token is
 -- greater than every token handed out before it, across tasks, servers and
--- restarts (CONTRACT §4.2). Claims take a transaction-level advisory lock
+-- restarts (docs/api.md §4.2). Claims take a transaction-level advisory lock
 -- before nextval (queries/tasks_claim_*.sql), so tokens are also committed in
 -- the order they were drawn.
 create sequence fencing_token_seq as bigint minvalue 1 no cycle;
@@ -175,7 +175,7 @@ create table merges (
 );
 create index merges_pending on merges (repo_id, id) where status = 'pending';
 
--- The disagreement log (CONTRACT §4.7): every rejection and every human
+-- The disagreement log (docs/api.md §4.7): every rejection and every human
 -- override, with both sides' words. Rows are never edited: a trigger below
 -- refuses it. Resolutions are rows of their own.
 create table disagreements (
@@ -203,7 +203,7 @@ create table disagreement_resolutions (
 );
 
 -- Append-only history of every transition, with its token and actor
--- (CONTRACT §4.4). Enough to replay and check every invariant after a crash.
+-- (docs/api.md §4.4). Enough to replay and check every invariant after a crash.
 create table events (
     id         bigint generated always as identity primary key,
     task_id    bigint not null references tasks (id),
@@ -251,7 +251,7 @@ create function agentq_time(t timestamptz) returns text
     select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
--- The task object of CONTRACT §5, built in one place.
+-- The task object of docs/api.md §5, built in one place.
 create function agentq_task_json(t tasks) returns jsonb language sql stable as $$
     select jsonb_build_object(
         'id', t.id, 'title', t.title, 'body', t.body,
@@ -273,7 +273,7 @@ create function agentq_repo_json(r repos) returns jsonb language sql stable as $
                               'created_at', agentq_time(r.created_at))
 $$;
 
--- The disagreement object of CONTRACT §5, with the task's title for people.
+-- The disagreement object of docs/api.md §5, with the task's title for people.
 create function agentq_disagreement_json(d disagreements) returns jsonb
     language sql stable as $$
     select jsonb_build_object(
