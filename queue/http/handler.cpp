@@ -79,38 +79,41 @@ bool request_handler::needs_database(const http_request& request) {
 
 template <typename Answer>
 void request_handler::answer_guarded(handler_result& result, const Answer& answer) {
+  http_reply failed;
   try {
     answer();
+    return;
   } catch (const refused& r) {
     if (r.why.code == error_code::stale_token && m_services.metrics)
       m_services.metrics->add_stale_token_refusal();
-    result.reply = error(r.why);
-    result.git.reset();
-    result.park.reset();
+    failed = error(r.why);
   } catch (const database_unavailable&) {
     // The database is unreachable, or the connection broke mid-call: nothing
     // was committed that the caller was told about; it may retry.
-    result.reply = unavailable("the database is unavailable; retry later");
+    failed = unavailable("the database is unavailable; retry later");
     result.database_failed = true;
-    result.git.reset();
-    result.park.reset();
   } catch (const std::exception& e) {
     // A bug, not a refusal: answer anyway (the client must not hang) and say
     // so in the log. No contract code fits; 500 tells the truth.
     spdlog::error("event=handler_failed route=\"{}\" error=\"{}\"", result.route, e.what());
-    result.reply = json_reply(
+    failed = json_reply(
         500, {{"error", {{"code", "internal"}, {"message", "internal error; see the server log"}}}});
-    result.git.reset();
-    result.park.reset();
   }
+  // A failed answer is final: nothing to park, no git to run.
+  result.reply = std::move(failed);
+  result.git.reset();
+  result.park.reset();
 }
 
 handler_result request_handler::begin(const http_request& request,
                                       const std::function<store&()>& get_store) {
+  const std::string route = route_of(request.method, request.target);
   handler_result result;
-  result.route = route_of(request.method, request.target);
-  answer_guarded(result, [&] { result = dispatch(request, get_store); });
-  result.route = route_of(request.method, request.target);
+  result.route = route;  // a failure's log line names it too
+  answer_guarded(result, [&] {
+    result = dispatch(request, get_store);
+    result.route = route;
+  });
   return result;
 }
 

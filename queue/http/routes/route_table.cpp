@@ -45,14 +45,24 @@ const std::vector<route>& route_table() {
 
 namespace {
 
-// Whether `parts` fit the pattern; the {…} segments are appended to params.
-bool fits(const std::string& pattern, const std::vector<std::string>& parts,
+// Each route's pattern split into segments once, in table order: requests
+// match against these, not against the pattern text.
+const std::vector<std::vector<std::string>>& pattern_segments() {
+  static const std::vector<std::vector<std::string>> segments = [] {
+    std::vector<std::vector<std::string>> all;
+    for (const auto& r : route_table()) all.push_back(split_path(r.pattern).value());
+    return all;
+  }();
+  return segments;
+}
+
+// Whether `parts` fit the pattern's segments; the {…} segments go to params.
+bool fits(const std::vector<std::string>& pattern, const std::vector<std::string>& parts,
           std::vector<std::string>& params) {
-  auto wanted = split_path(pattern);
-  if (!wanted || wanted->size() != parts.size()) return false;
+  if (pattern.size() != parts.size()) return false;
   std::vector<std::string> found;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    const auto& segment = (*wanted)[i];
+    const auto& segment = pattern[i];
     if (segment.size() > 2 && segment.front() == '{' && segment.back() == '}')
       found.push_back(parts[i]);
     else if (segment != parts[i])
@@ -71,9 +81,12 @@ route_match match_route(const std::string& method, const std::string& path) {
   // HEAD is GET without the body (the listener drops it).
   const std::string wanted = method == "HEAD" ? "GET" : method;
   std::vector<std::string> allowed;
-  for (const auto& r : route_table()) {
+  const auto& table = route_table();
+  const auto& segments = pattern_segments();
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const route& r = table[i];
     std::vector<std::string> params;
-    if (!fits(r.pattern, *parts, params)) continue;
+    if (!fits(segments[i], *parts, params)) continue;
     if (wanted == r.method) {
       match.found = &r;
       match.params = std::move(params);
