@@ -1,4 +1,4 @@
-// agentq disagreements list|show|resolve
+// agentq disagreements list|show|resolve|stats
 #include <iostream>
 
 #include "cli.hpp"
@@ -19,7 +19,35 @@ People read them and judge who was right; entries are never edited.
                  both sides in full
   resolve ID --decision reviewer_right|worker_right|spec_unclear --note TEXT
                  record the judgement (who and when are kept)
+  stats [--json]
+                 the agreement table: for each worker, reviewer and repository,
+                 submissions, approvals (first time), rejections and how they
+                 were judged (GET /v1/agreement)
 )";
+
+// One table per scope: who disagrees most, and who is usually right.
+void show_agreement(const json& table) {
+  const std::vector<std::pair<const char*, const char*>> scopes = {
+      {"workers", "WORKER"}, {"reviewers", "REVIEWER"}, {"repos", "REPOSITORY"}};
+  bool first = true;
+  for (const auto& [key, heading] : scopes) {
+    if (!first) std::cout << "\n";
+    first = false;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : table[key])
+      rows.push_back({cell(r["name"]), cell(r["submissions"]), cell(r["approved"]),
+                      cell(r["approved_first_time"]), cell(r["rejected"]),
+                      cell(r["reviewer_right"]), cell(r["worker_right"]),
+                      cell(r["spec_unclear"]), cell(r["open"])});
+    if (rows.empty()) {
+      std::cout << "no " << key << " yet\n";
+      continue;
+    }
+    print_table({heading, "SUBMISSIONS", "APPROVED", "FIRST TIME", "REJECTED", "REVIEWER RIGHT",
+                 "WORKER RIGHT", "SPEC UNCLEAR", "OPEN"},
+                rows, 40);
+  }
+}
 
 void show_entry(const json& d, const json& diff_stats) {
   std::cout << "disagreement " << cell(d["id"]) << " [" << cell(d["status"]) << "]  task "
@@ -102,6 +130,15 @@ int run_disagreements(const connection_options& conn, const std::vector<std::str
       std::cout << answer.dump() << "\n";
     else
       std::cout << "disagreement " << id << " resolved: " << *decision << "\n";
+    return exit_ok;
+  }
+  if (verb == "stats") {
+    a.expect_positionals(1);
+    auto answer = call(conn, "GET", "/v1/agreement");
+    if (a.flag("json"))
+      std::cout << answer.dump() << "\n";
+    else
+      show_agreement(answer);
     return exit_ok;
   }
   usage_error("unknown command 'disagreements " + verb + "'; see agentq disagreements --help");

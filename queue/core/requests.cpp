@@ -425,4 +425,14 @@ outcome<note_request> parse_note_request(const json& body, const std::string& no
   });
 }
 
+outcome<amend_request> parse_amend_request(const json& body) {
+  return parse<amend_request>(body, [](field_reader& f) {
+    amend_request a;
+    a.body = f.string("body", limits::body_max, true);
+    a.note = f.optional_string("note", limits::text_max);
+    a.requeue = f.boolean("requeue", false);
+    return a;
+  });
+}
+
 }  // namespace agentq

@@ -110,6 +110,15 @@ outcome<resolve_request> parse_resolve_request(const nlohmann::json& body);
 outcome<note_request> parse_note_request(const nlohmann::json& body,
                                          const std::string& note_field);
 
+// POST /v1/tasks/{id}/amend: a person rewrites the description (the
+// spec-unclear loop) and, with requeue, sends the task back to the workers.
+struct amend_request {
+  std::string body;
+  std::optional<std::string> note;
+  bool requeue = false;
+};
+outcome<amend_request> parse_amend_request(const nlohmann::json& body);
+
 // Names of repos, queues and agents: a letter or digit, then letters, digits,
 // '.', '_', '-' (and '@' for agents); short. Safe in a path, a ref and a log.
 bool is_valid_name(std::string_view name, std::size_t max_len = 100);

@@ -185,6 +185,15 @@ class store {
   //   * every done task has exactly one landed merge, and no task has two.
   std::vector<std::string> check_invariants();
 
+  // People's views (store/agreement.cpp): the agreement table of the
+  // disagreement log (sql/queries/agreement_stats.sql), the event history
+  // after a cursor, and a person's rewrite of a task's description (the old
+  // text stays in the history), optionally requeueing it in one transaction.
+  nlohmann::json agreement_stats();  // {workers, reviewers, repos}
+  nlohmann::json events_after(std::int64_t after, int limit);  // {events, last_id}
+  outcome<state_change> amend_task(std::int64_t id, const amend_request& request,
+                                   const std::string& actor);
+
   struct impl;  // store/store_impl.hpp, for the store's own files
 
  private:

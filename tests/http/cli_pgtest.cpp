@@ -175,4 +175,16 @@ TEST_CASE("cli: disagreements list shows open entries as a table - show and reso
                           env);
   CHECK(twice.exit_code == 1);
   CHECK(twice.err.find("invalid_state") != std::string::npos);
+
+  // the agreement table (issue 11): the same numbers as GET /v1/agreement
+  auto stats = run_agentq({"disagreements", "stats"}, env);
+  REQUIRE(stats.exit_code == 0);
+  for (const char* heading : {"WORKER", "REVIEWER", "REPOSITORY", "FIRST TIME", "REVIEWER RIGHT"})
+    CHECK(stats.out.find(heading) != std::string::npos);
+  CHECK(stats.out.find("w1") != std::string::npos);
+  CHECK(stats.out.find("r1") != std::string::npos);
+  auto stats_json = run_agentq({"disagreements", "stats", "--json"}, env);
+  REQUIRE(stats_json.exit_code == 0);
+  CHECK(json::parse(stats_json.out) == admin.request("GET", "/v1/agreement").body);
+  CHECK(json::parse(stats_json.out)["reviewers"][0]["reviewer_right"] == 1);
 }

@@ -39,6 +39,12 @@ const std::vector<route>& route_table() {
       {"GET", "/v1/disagreements/{id}", any_agent, true, routes::get_disagreement},
       {"POST", "/v1/disagreements/{id}/resolve", admin_only, true,
        routes::resolve_disagreement},
+
+      {"GET", "/v1/agreement", any_agent, true, routes::agreement},
+      {"GET", "/v1/events", any_agent, true, routes::list_events},
+      {"POST", "/v1/tasks/{id}/amend", admin_only, true, routes::amend_task},
+      {"GET", "/", public_route, false, routes::web_page},
+      {"GET", "/web/{file}", public_route, false, routes::web_file},
   };
   return table;
 }

@@ -41,4 +41,14 @@ http_reply list_disagreements(route_context& ctx);
 http_reply get_disagreement(route_context& ctx);
 http_reply resolve_disagreement(route_context& ctx);
 
+// people.cpp: what people's views add (the agreement table, the event feed,
+// amending a task's description)
+http_reply agreement(route_context& ctx);
+http_reply list_events(route_context& ctx);
+http_reply amend_task(route_context& ctx);
+
+// web.cpp: the people's page, no token
+http_reply web_page(route_context& ctx);
+http_reply web_file(route_context& ctx);
+
 }  // namespace agentq::routes
