@@ -9,7 +9,9 @@
 'use strict';
 
 const TOKEN_KEY = 'agentq_token';
-const FOLLOW_INTERVAL_MS = 2000;
+const RETRY_MS = 2000;        // after a failed call, before the next
+const FOLLOW_WAIT_S = 25;     // one long-poll of the event feed
+const CALL_DEADLINE_MS = 60000;
 const STATES = ['queued', 'working', 'awaiting_review', 'reviewing', 'needs_human', 'done',
                 'failed', 'cancelled'];
 
@@ -82,7 +84,7 @@ async function api(method, path, body) {
   try {
     response = await fetch(path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
+      cache: 'no-store', signal: AbortSignal.timeout(CALL_DEADLINE_MS),
     });
   } catch (e) {
     setConnection(true);
@@ -496,15 +498,20 @@ async function refresh() {
   }
 }
 
-// Follows the event history: any new event redraws the view (not while the
-// person is typing in a form of it).
+// Follows the event history with long-polls of GET /v1/events: the server
+// answers as soon as anything happens to any task (or after FOLLOW_WAIT_S
+// with nothing), and the page redraws its view (not while the person is
+// typing in a form of it).
 async function follow() {
+  let wait = 0;
   try {
     if (state.cursor === null) {
       state.cursor = (await api('GET', '/v1/events?after=0&limit=1')).last_id;
     } else {
-      const answer = await api('GET', '/v1/events?after=' + state.cursor + '&limit=1000');
-      if (answer.events.length) {
+      const answer = await api('GET', '/v1/events?after=' + state.cursor + '&limit=1000&wait_s=' + FOLLOW_WAIT_S);
+      if (answer === null) {
+        wait = RETRY_MS;  // 204: the server is stopping
+      } else if (answer.events.length) {
         state.cursor = answer.events[answer.events.length - 1].id;
         const typing = document.activeElement && ['TEXTAREA', 'INPUT', 'SELECT'].includes(document.activeElement.tagName);
         if (!typing) await refresh();
@@ -512,8 +519,10 @@ async function follow() {
     }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return signOut(e.message);
+    wait = RETRY_MS;
   }
-  state.following = setTimeout(follow, FOLLOW_INTERVAL_MS);
+  if (!sessionStorage.getItem(TOKEN_KEY)) return;
+  state.following = setTimeout(follow, wait);
 }
 
 function showLogin() {
@@ -540,7 +549,7 @@ async function signIn() {
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return signOut(e.message);
     showMessage(e.message);
-    setTimeout(signIn, FOLLOW_INTERVAL_MS);
+    setTimeout(signIn, RETRY_MS);
     return;
   }
   showMessage('');

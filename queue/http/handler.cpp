@@ -103,6 +103,7 @@ void request_handler::answer_guarded(handler_result& result, const Answer& answe
   result.reply = std::move(failed);
   result.git.reset();
   result.park.reset();
+  result.wait_for_events.reset();
 }
 
 handler_result request_handler::begin(const http_request& request,

@@ -82,10 +82,19 @@ struct git_step {
   std::function<http_reply(const git_outcome&, const std::function<store&()>& get_store)> then;
 };
 
+// A long-poll of the event feed (GET /v1/events?wait_s=) that found nothing
+// past its cursor yet: the server's event_waiters answer it.
+struct parked_events {
+  std::int64_t after = 0;
+  int limit = 100;
+  int wait_s = 0;
+};
+
 struct handler_result {
   http_reply reply;
   std::string route;                 // the route's label, for logs and metrics
   std::optional<parked_claim> park;  // set: nothing yet; park the claim
+  std::optional<parked_events> wait_for_events;  // set: nothing yet; park the poll
   std::optional<git_step> git;       // set by begin(): run it, then finish_git()
   bool database_failed = false;      // the store's connection failed: drop it
 };

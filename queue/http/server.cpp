@@ -11,6 +11,7 @@
 
 #include "http/claim_waiters.hpp"
 #include "http/db_pool.hpp"
+#include "http/event_waiters.hpp"
 #include "http/handler.hpp"
 #include "http/listener.hpp"
 #include "http/metrics.hpp"
@@ -87,7 +88,11 @@ int run_server(const server_config& config) {
   claim_waiters* waiters_ptr = nullptr;
   handler_services services;
   services.metrics = &metrics;
-  services.open_long_polls = [&] { return waiters_ptr ? waiters_ptr->size() : 0; };
+  event_waiters* event_polls_ptr = nullptr;
+  services.open_long_polls = [&] {
+    return (waiters_ptr ? waiters_ptr->size() : 0) +
+           (event_polls_ptr ? event_polls_ptr->size() : 0);
+  };
   services.gateway = &landing.gateway();  // one mirror cache per process
   services.merger = &landing;
   handler_config handler_conf;
@@ -98,6 +103,8 @@ int run_server(const server_config& config) {
 
   claim_waiters waiters(handler, pool);
   waiters_ptr = &waiters;
+  event_waiters event_polls(pool);  // GET /v1/events?wait_s= (the people's page)
+  event_polls_ptr = &event_polls;
   claimable_listener listen(config.database_url,
                             [&](const std::string& queue) { waiters.notify(queue); },
                             [&] { waiters.notify_all(); });
@@ -156,10 +163,16 @@ int run_server(const server_config& config) {
       return;
     }
     const auto generation = waiters.generation();
-    pool.post([&handler, &waiters, &run_git_step, ex, finish, generation](db_slot& slot) {
+    pool.post([&handler, &waiters, &event_polls, &run_git_step, ex, finish,
+               generation](db_slot& slot) {
       auto result = handler.begin(ex->request(), [&]() -> store& { return slot.get(); });
       if (result.database_failed) slot.drop();
       if (result.git) return run_git_step(std::move(result), finish);
+      if (result.wait_for_events) {
+        auto parked = event_polls.park(*result.wait_for_events, finish);
+        if (parked) ex->on_client_gone([&event_polls, parked] { event_polls.cancel(parked); });
+        return;
+      }
       if (!result.park) return finish(std::move(result.reply));
       auto parked = waiters.park(std::move(*result.park), generation, finish);
       if (parked) ex->on_client_gone([&waiters, parked] { waiters.cancel(parked); });
@@ -175,6 +188,7 @@ int run_server(const server_config& config) {
   }
 
   waiters.start();
+  event_polls.start();
   listen.start();
   reap.start();
   landing.start();
@@ -185,6 +199,7 @@ int run_server(const server_config& config) {
     spdlog::info("event=shutdown signal={} in_flight={}", received, server->in_flight());
     server->stop_accepting();
     waiters.shutdown();  // parked long-polls answer 204 now
+    event_polls.shutdown();
     const auto give_up = clock::now() + std::chrono::seconds(config.shutdown_grace_s);
     while (server->in_flight() > 0 && clock::now() < give_up)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -203,6 +218,7 @@ int run_server(const server_config& config) {
   reap.stop();
   listen.stop();
   waiters.shutdown();
+  event_polls.shutdown();
   pool.stop();
   spdlog::info("event=stopped");
   return 0;

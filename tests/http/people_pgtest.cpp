@@ -218,8 +218,23 @@ TEST_CASE("people: the event feed answers the history after a cursor", "[people]
   auto one = body_of(f.call("GET", "/v1/events?after=0&limit=1", f.reviewer1));
   CHECK(one["events"].size() == 1);
 
+  // a long-poll with nothing new is parked for the server to answer; with
+  // news it answers at once
+  const auto newest = news["events"][1]["id"].get<std::int64_t>();
+  auto parked = f.call("GET", "/v1/events?after=" + std::to_string(newest) + "&wait_s=20&limit=7",
+                       f.worker1);
+  REQUIRE(parked.wait_for_events.has_value());
+  CHECK(parked.wait_for_events->after == newest);
+  CHECK(parked.wait_for_events->wait_s == 20);
+  CHECK(parked.wait_for_events->limit == 7);
+  auto at_once = f.call("GET", "/v1/events?after=" + std::to_string(cursor) + "&wait_s=20",
+                        f.worker1);
+  CHECK_FALSE(at_once.wait_for_events.has_value());
+  CHECK(body_of(at_once)["events"].size() == 2);
+
   for (const char* bad : {"/v1/events?after=-1", "/v1/events?after=x", "/v1/events?limit=0",
-                          "/v1/events?limit=1001", "/v1/events?wait=5"}) {
+                          "/v1/events?limit=1001", "/v1/events?wait=5", "/v1/events?wait_s=61",
+                          "/v1/events?wait_s=-1", "/v1/events?wait_s=soon"}) {
     auto refused = f.call("GET", bad, f.worker1);
     INFO(bad);
     CHECK(refused.reply.status == 400);

@@ -17,6 +17,7 @@ http_reply agreement(route_context& ctx) {
 http_reply list_events(route_context& ctx) {
   std::int64_t after = 0;
   int limit = 100;
+  int wait_s = 0;
   for (const auto& [key, value] : ctx.query) {
     if (key == "after") {
       if (value.empty() || value == "0") continue;
@@ -27,11 +28,24 @@ http_reply list_events(route_context& ctx) {
       auto n = parse_positive(value);
       if (!n || *n > 1000) fail(error_code::invalid_request, "'limit' must be 1..1000");
       limit = static_cast<int>(*n);
+    } else if (key == "wait_s") {
+      if (value.empty() || value == "0") continue;
+      auto n = parse_positive(value);
+      if (!n || *n > limits::wait_max_s)
+        fail(error_code::invalid_request, "'wait_s' must be 0..60");
+      wait_s = static_cast<int>(*n);
     } else {
       fail(error_code::invalid_request, "unknown query parameter '" + key + "'");
     }
   }
-  return json_reply(200, ctx.db().events_after(after, limit));
+  auto page = ctx.db().events_after(after, limit);
+  // Nothing past the cursor yet: a long-poll waits for the next event (the
+  // server parks it; see http/event_waiters.hpp).
+  if (wait_s > 0 && page["events"].empty()) {
+    ctx.result.wait_for_events = parked_events{after, limit, wait_s};
+    return {};
+  }
+  return json_reply(200, page);
 }
 
 http_reply amend_task(route_context& ctx) {
