@@ -259,6 +259,10 @@ async function main() {
     page.setDefaultTimeout(20000);
     page.on('dialog', (d) => { failures.push('a dialog opened: ' + d.message()); d.dismiss(); });
     page.on('pageerror', (e) => failures.push('page error: ' + e.message));
+    // The page itself must live within its policy (no inline script or style).
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) failures.push('CSP violation: ' + m.text());
+    });
     const shot = (name) => page.screenshot({ path: join(artifacts, name + '.png'), fullPage: true });
     const waitReady = (view) => page.waitForSelector('body[data-ready="' + view + '"]');
     const go = async (hash, view) => {
