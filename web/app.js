@@ -21,6 +21,7 @@ const state = {
   serverLost: false,
   following: null,    // the follow timer
   refreshing: false,
+  refreshAgain: false,
 };
 
 // ------------------------------------------------------------------ DOM
@@ -479,17 +480,25 @@ function route() {
   return { name: 'board', view: 'board' };
 }
 
+// Draws the view the address names. A refresh asked for while one runs (a
+// click during a redraw the event feed started) runs right after it.
 async function refresh() {
   if (!sessionStorage.getItem(TOKEN_KEY)) return showLogin();
-  const r = route();
-  for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== 'view-' + r.view;
-  for (const link of document.querySelectorAll('#nav a'))
-    link.classList.toggle('current', link.getAttribute('href') === '#' + r.name);
-  if (state.refreshing) return;
+  if (state.refreshing) {
+    state.refreshAgain = true;
+    return;
+  }
   state.refreshing = true;
   try {
-    await views[r.view](r.arg);
-    document.body.setAttribute('data-ready', r.view);
+    do {
+      state.refreshAgain = false;
+      const r = route();
+      for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== 'view-' + r.view;
+      for (const link of document.querySelectorAll('#nav a'))
+        link.classList.toggle('current', link.getAttribute('href') === '#' + r.name);
+      await views[r.view](r.arg);
+      document.body.setAttribute('data-ready', r.view);
+    } while (state.refreshAgain);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) signOut(e.message);
     else showMessage(e.message || String(e));

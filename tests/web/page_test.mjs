@@ -256,7 +256,7 @@ async function main() {
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(20000);
+    page.setDefaultTimeout(60000);  // CI runs the suite in parallel: be patient, assert no timings
     page.on('dialog', (d) => { failures.push('a dialog opened: ' + d.message()); d.dismiss(); });
     page.on('pageerror', (e) => failures.push('page error: ' + e.message));
     // The page itself must live within its policy (no inline script or style).
@@ -416,7 +416,7 @@ async function main() {
     const queuedBefore = Number(await page.textContent('[data-count="queued"]'));
     const added = (await ok(adminToken, 'POST', '/v1/tasks',
       { title: 'added while the board was open', body: 'b', repo: 'other' })).task;
-    await page.waitForSelector('[data-task="' + added.id + '"]', { timeout: 20000 });
+    await page.waitForSelector('[data-task="' + added.id + '"]', { timeout: 60000 });
     assert.equal(await page.textContent('[data-count="queued"]'), String(queuedBefore + 1));
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload happened');
 
@@ -450,7 +450,7 @@ async function main() {
     await go('#board', 'board');
     server.removeAllListeners('exit');
     server.kill('SIGTERM');
-    await page.waitForSelector('#connection.lost', { timeout: 20000 });
+    await page.waitForSelector('#connection.lost', { timeout: 60000 });
     assert.match(await page.textContent('#connection'), /server lost/);
     await shot('server-lost');
   } finally {
