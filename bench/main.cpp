@@ -44,13 +44,31 @@ void fill_ratios(std::vector<row>& rows) {
   const row* empty_index = nullptr;
   for (const auto& r : rows)
     if (r.kind == "index" && r.method.find(", 0 done") != std::string::npos) empty_index = &r;
+  // The batch rows' graphile-worker: tuned (it fetches in batches too), at
+  // the most clients it ran with.
+  const row* graphile_tuned = nullptr;
+  for (const auto& r : rows)
+    if (r.kind == "peer" && r.method == "graphile-worker 0.17.3 tuned" &&
+        (!graphile_tuned || r.clients > graphile_tuned->clients))
+      graphile_tuned = &r;
   for (auto& r : rows) {
     const row* reference = nullptr;
     if (r.kind == "wake") continue;  // a latency, no rate
     if (r.kind == "index") reference = empty_index;
     else if (r.kind == "batch") reference = find_row(rows, "floor", "pgbench -M prepared", 1);
+    else if (r.kind == "minimal" || r.kind == "peer")
+      reference = find_row(rows, "minimal", "pgbench SKIP LOCKED, 1 table", r.clients);
     else reference = find_row(rows, "floor", "pgbench -M prepared", r.clients);
     if (reference && reference->tasks_per_s > 0) r.ratio = r.tasks_per_s / reference->tasks_per_s;
+
+    const row* graphile = nullptr;
+    if (r.kind == "batch") graphile = graphile_tuned;
+    else if (r.kind == "floor" || r.kind == "store" || r.kind == "http")
+      graphile = find_row(rows, "peer", "graphile-worker 0.17.3 defaults", r.clients);
+    if (graphile && graphile->tasks_per_s > 0) {
+      r.ratio_graphile = r.tasks_per_s / graphile->tasks_per_s;
+      r.graphile_versus = graphile->method + ", " + std::to_string(graphile->clients) + " clients";
+    }
   }
 }
 
@@ -94,6 +112,21 @@ int main(int argc, char** argv) {
     if (opts.wants("floor"))
       for (const auto& mode : opts.floor_modes)
         for (int clients : opts.clients) add(run_floor_row(tpl, opts, mode, clients, work_dir));
+    if (opts.wants("minimal"))
+      for (int clients : opts.clients) add(run_minimal_row(tpl, opts, clients, work_dir));
+    if (opts.wants("peer")) {
+      if (!peers_installed(opts)) {
+        std::fprintf(stderr, "agentq-bench: no peer rows: %s/node_modules is missing (run npm ci "
+                     "there; scripts/bench does)\n", opts.peers_dir.c_str());
+      } else {
+        const std::vector<std::pair<std::string, std::string>> peers{
+            {"graphile", "defaults"}, {"graphile", "tuned"}, {"pgboss", "batch1"},
+            {"pgboss", "batch" + std::to_string(opts.pgboss_batch)}};
+        for (const auto& [peer, mode] : peers)
+          for (int clients : opts.clients)
+            add(run_peer_row(tpl, opts, peer, mode, clients, work_dir));
+      }
+    }
     if (opts.wants("store"))
       for (int clients : opts.clients) add(run_store_row(tpl, opts, clients));
     if (opts.wants("batch"))

@@ -12,6 +12,9 @@ namespace {
 #ifndef AGENTQ_DEFAULT_PGBENCH
 #define AGENTQ_DEFAULT_PGBENCH "pgbench"
 #endif
+#ifndef AGENTQ_DEFAULT_PEERS_DIR
+#define AGENTQ_DEFAULT_PEERS_DIR "bench/peers"
+#endif
 #ifndef AGENTQ_DEFAULT_BINARY
 #define AGENTQ_DEFAULT_BINARY ""
 #endif
@@ -22,6 +25,10 @@ Measures agentq's claim path against a PostgreSQL server and prints a table.
 Each row gets a fresh database cloned from a migrated template and dropped
 afterwards. Rows (see docs/benchmarks.md):
   floor   pgbench running the store's own claim + submit SQL (the floor)
+  minimal pgbench running the simplest correct SKIP LOCKED claim + complete
+          (one table, one partial index): this database's floor for any queue
+  peer    graphile-worker 0.17.3 (defaults, tuned) and pg-boss 10.4.2 (batch 1,
+          --pgboss-batch) running no-op jobs, by node from --peers
   store   N threads, each with its own agentq::store, claim + submit
   batch   one thread claiming --batch tasks per statement, then submitting each
   http    N agentq_client connections to an `agentq serve` child (if built)
@@ -35,7 +42,7 @@ options:
   --pgbench PATH      pgbench program (default: )" AGENTQ_DEFAULT_PGBENCH R"()
   --agentq PATH       agentq program for the HTTP rows (default: the one built
                       next to this bench, if any)
-  --clients LIST      client counts, comma-separated (default: 1,4,16)
+  --clients LIST      client counts, comma-separated (default: 1,4,8,16)
   --batch LIST        claim limits of the batch rows (default: 8,32)
   --floor-modes LIST  pgbench protocols for the floor: prepared (parse and
                       plan once), extended (parse and plan every call, as
@@ -46,7 +53,13 @@ options:
   --finished N        finished tasks of the index row (default: 1000000;
                       0 leaves the index rows out)
   --lease S           lease of every claim, seconds (default: 300)
-  --only LIST         run only these kinds: floor,store,batch,http,wake,index
+  --only LIST         run only these kinds:
+                      floor,minimal,peer,store,batch,http,wake,index
+  --node PATH         node program for the peer rows (default: node)
+  --peers DIR         the peers' package (default: )" AGENTQ_DEFAULT_PEERS_DIR R"();
+                      without DIR/node_modules (npm ci) the peer rows are left out
+  --peer-jobs N       jobs preloaded for each peer row (default: 50000)
+  --pgboss-batch N    the large batchSize of the pg-boss rows (default: 100)
   --json FILE         also write the rows as JSON to FILE
   --floor-script      print the floor's pgbench script (generated from the
                       store's named queries) and exit
@@ -86,6 +99,7 @@ options parse_options(int argc, char** argv) {
   if (const char* url = std::getenv("AGENTQ_BENCH_DATABASE_URL")) opts.database_url = url;
   opts.pgbench = AGENTQ_DEFAULT_PGBENCH;
   opts.agentq = AGENTQ_DEFAULT_BINARY;
+  opts.peers_dir = AGENTQ_DEFAULT_PEERS_DIR;
   try {
     for (int i = 1; i < argc; ++i) {
       std::string flag = argv[i];
@@ -111,13 +125,17 @@ options parse_options(int argc, char** argv) {
       else if (flag == "--lease") opts.lease_s = std::atoi(value.c_str());
       else if (flag == "--only") opts.only = split(value);
       else if (flag == "--json") opts.json_path = value;
+      else if (flag == "--node") opts.node = value;
+      else if (flag == "--peers") opts.peers_dir = value;
+      else if (flag == "--peer-jobs") opts.peer_jobs = split_ints(flag, value).front();
+      else if (flag == "--pgboss-batch") opts.pgboss_batch = split_ints(flag, value).front();
       else throw std::invalid_argument("unknown option " + flag + " (see --help)");
     }
     for (const auto& mode : opts.floor_modes)
       if (mode != "prepared" && mode != "extended")
         throw std::invalid_argument("--floor-modes: unknown pgbench protocol '" + mode + "'");
     for (const auto& kind : opts.only)
-      if (kind != "floor" && kind != "store" && kind != "batch" && kind != "http" && kind != "wake" &&
+      if (kind != "floor" && kind != "minimal" && kind != "peer" && kind != "store" && kind != "batch" && kind != "http" && kind != "wake" &&
           kind != "index")
         throw std::invalid_argument("--only: unknown row kind '" + kind + "'");
     if (opts.duration_s <= 0) throw std::invalid_argument("--duration must be positive");

@@ -12,7 +12,7 @@ struct options {
   std::string database_url;  // a role that may CREATE DATABASE
   std::string pgbench;       // the floor's program
   std::string agentq;        // `agentq serve`, for the HTTP rows
-  std::vector<int> clients{1, 4, 16};
+  std::vector<int> clients{1, 4, 8, 16};
   std::vector<int> batches{8, 32};
   std::vector<std::string> floor_modes{"prepared", "extended"};
   std::vector<std::string> only;  // empty: every kind of row
@@ -21,6 +21,10 @@ struct options {
   int finished_tasks = 1000000;    // the index row's finished tasks; 0 skips it
   int lease_s = 300;
   std::optional<std::string> json_path;
+  std::string node = "node";  // runs the peers
+  std::string peers_dir;      // bench/peers, with node_modules installed (npm ci)
+  int peer_jobs = 50000;      // jobs preloaded for each peer row
+  int pgboss_batch = 100;     // the large batch of the pg-boss rows (the other is 1)
   bool print_floor_script = false;  // print the pgbench script and exit
 
   bool wants(const std::string& kind) const;

@@ -30,17 +30,19 @@ void print_header(const std::map<std::string, std::string>& settings) {
 namespace {
 
 void print_line(std::FILE* out, const row& r) {
-  char ratio[32] = "";
+  char ratio[32] = "", versus_graphile[32] = "";
   if (r.ratio) std::snprintf(ratio, sizeof ratio, "%.2f", *r.ratio);
+  if (r.ratio_graphile) std::snprintf(versus_graphile, sizeof versus_graphile, "%.2f", *r.ratio_graphile);
   char rate[32] = "-";  // the wake row measures a latency, not a rate
   if (r.tasks_per_s > 0) std::snprintf(rate, sizeof rate, "%.0f", r.tasks_per_s);
-  std::fprintf(out, "%-6s %-34s %7d %9s %9.2f %9.2f %7s  %s\n", r.kind.c_str(), r.method.c_str(),
-               r.clients, rate, r.p50_ms, r.p99_ms, ratio, r.note.c_str());
+  std::fprintf(out, "%-7s %-34s %7d %9s %9.2f %9.2f %7s %7s  %s\n", r.kind.c_str(),
+               r.method.c_str(), r.clients, rate, r.p50_ms, r.p99_ms, ratio, versus_graphile,
+               r.note.c_str());
 }
 
 void print_columns() {
-  std::printf("%-6s %-34s %7s %9s %9s %9s %7s  %s\n", "kind", "method", "clients", "tasks/s",
-              "p50 ms", "p99 ms", "ratio", "note");
+  std::printf("%-7s %-34s %7s %9s %9s %9s %7s %7s  %s\n", "kind", "method", "clients",
+              "tasks/s", "p50 ms", "p99 ms", "ratio", "/gw", "note");
 }
 
 }  // namespace
@@ -56,7 +58,10 @@ void print_table(const std::vector<row>& rows) {
   for (const auto& r : rows) print_line(stdout, r);
   std::printf(
       "\nratio: tasks/s over the floor (pgbench -M prepared) at the same client count;\n"
-      "batch rows over the 1-client floor; index rows over the empty-table index row.\n");
+      "batch rows over the 1-client floor; index rows over the empty-table index row;\n"
+      "minimal and peer rows over the minimal row at the same client count.\n"
+      "/gw: agentq rows over graphile-worker defaults at the same client count\n"
+      "(batch rows: over graphile-worker tuned at the most clients run).\n");
   std::fflush(stdout);
 }
 
@@ -69,6 +74,14 @@ void write_json(const std::string& path, const std::map<std::string, std::string
                         {"p50_ms", r.p50_ms},   {"p99_ms", r.p99_ms},   {"note", r.note},
                         {"ratio", nullptr},     {"versus", r.versus}};
     if (r.ratio) j["ratio"] = *r.ratio;
+    j["ratio_floor"] = j["ratio"];  // the same number, by the name the kinds share
+    if (r.kind == "minimal" || r.kind == "peer") j["ratio_floor"] = nullptr;
+    j["ratio_graphile"] = nullptr;
+    if (r.ratio_graphile) {
+      j["ratio_graphile"] = *r.ratio_graphile;
+      j["graphile_versus"] = r.graphile_versus;
+    }
+    for (const auto& [name, value] : r.extra) j[name] = value;
     out["rows"].push_back(j);
   }
   std::ofstream file(path);

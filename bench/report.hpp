@@ -10,7 +10,7 @@
 namespace agentq::bench {
 
 struct row {
-  std::string kind;    // floor | store | batch | http | index
+  std::string kind;    // floor | minimal | peer | store | batch | http | wake | index
   std::string method;  // what ran, e.g. "pgbench -M prepared"
   int clients = 1;
   long tasks = 0;      // tasks claimed and submitted (index rows: claimed)
@@ -19,8 +19,11 @@ struct row {
   double p50_ms = 0;   // per cycle (see the note of batch and index rows)
   double p99_ms = 0;
   std::optional<double> ratio;  // tasks/s over the reference row's
+  std::optional<double> ratio_graphile;  // agentq rows: over graphile-worker at the same clients
+  std::string graphile_versus;           // which graphile-worker row
   std::string versus;           // what ratio compares with
   std::string note;
+  std::map<std::string, double> extra;  // row-specific numbers (fleet: rss_mb, ...), JSON only
 };
 
 // Latencies of one row, in milliseconds.

@@ -22,6 +22,17 @@ row run_floor_row(const bench_template& tpl, const options& opts, const std::str
 // The pgbench script itself, generated from agentq::sql (printed by main for --verbose use).
 std::string floor_script();
 
+// pgbench running the simplest correct SKIP LOCKED claim + complete
+// (bench/sql/minimal_*.sql): the floor of this database for any queue.
+row run_minimal_row(const bench_template& tpl, const options& opts, int clients,
+                    const std::string& work_dir);
+
+// A peer queue (peer: graphile | pgboss; mode: see bench/peers/run.mjs) by node.
+row run_peer_row(const bench_template& tpl, const options& opts, const std::string& peer,
+                 const std::string& mode, int clients, const std::string& work_dir);
+// Whether opts.peers_dir has its node_modules (scripts/bench runs npm ci).
+bool peers_installed(const options& opts);
+
 // `clients` threads, each with its own agentq::store: claim(limit 1) + submit.
 row run_store_row(const bench_template& tpl, const options& opts, int clients);
 // One thread: claim(limit = batch), then submit each task.

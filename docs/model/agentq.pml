@@ -13,8 +13,8 @@
  * The guarantees of docs/api.md §4, as assertions:
  *   §4.1 one holder       monitor: at most one open claim per task, and it is
  *                         the one the task row names (invariants_live_claims.sql)
- *   §4.2 fencing          claim: the new token is above every token handed out
- *                         before (so each task's tokens increase too)
+ *   §4.2 fencing          claim: the new token is above every token drawn
+ *                         before (unique) and above the task's own tokens
  *   §4.3 stale writes     every holder call that is accepted carries the task's
  *                         current live token: a stale token changes nothing
  *   §4.5 base branch      merger: what is pushed is the approved commit, and no
@@ -111,13 +111,17 @@ inline close_claim(x, k) {
   fi
 }
 
-/* The claimed CTE: claim_token = nextval('fencing_token_seq'), drawn under
-   pg_advisory_xact_lock(7420001) (tasks_claim_lock.sql) so tokens commit in
-   the order they are drawn. The expired_claims CTE closes the claim it takes
-   over; new_claims inserts the new one. */
+/* The claimed CTE: claim_token = nextval('fencing_token_seq'), drawn while
+   the claim holds the task's row lock (FOR UPDATE ... SKIP LOCKED, to the
+   commit). One atomic step: it touches only its task's row and the sequence,
+   so it commutes with claims of other tasks except in which token each
+   draws, and no guarantee compares tokens of different tasks (docs/api.md
+   §4.2; claims of different tasks may commit out of draw order, which this
+   step does not show and nothing depends on). The expired_claims CTE closes
+   the claim it takes over; new_claims inserts the new one. */
 inline draw_token(x, me, tok) {
   assert(claim_token[x] == 0 || !lease_live[x]);   /* §4.1: nobody holds it */
-  handed_out = token_seq;                           /* no token handed out is above this */
+  handed_out = token_seq;                           /* no token drawn so far is above this */
 #ifdef MUTANT_CLAIM_NO_BUMP
   if :: token_seq == 0 -> token_seq = 1 :: token_seq != 0 -> skip fi;
   tok = token_seq;                                  /* currval */
@@ -125,7 +129,7 @@ inline draw_token(x, me, tok) {
   token_seq++;
   tok = token_seq;                                  /* nextval */
 #endif
-  assert(tok > handed_out);                         /* §4.2 */
+  assert(tok > handed_out);                         /* §4.2: nextval, unique */
   assert(tok > claim_token[x]);                     /* the task's tokens increase */
   handed_out = 0;
 #ifdef REACH_TAKEOVER

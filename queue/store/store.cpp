@@ -208,12 +208,18 @@ std::vector<claim_grant> store::claim(const agent_identity& agent,
                                       const std::vector<std::string>& queues, int lease_s,
                                       int limit) try {
   if (agent.role != agent_role::worker && agent.role != agent_role::reviewer) return {};
+  // No lock beyond the rows the statement takes: each task's tokens increase
+  // because its row lock is held from the draw to the commit (docs/design.md §2).
   pqxx::work tx(m_impl->conn);
-  run(tx, sql::tasks_claim_lock);
   auto query = agent.role == agent_role::worker ? sql::tasks_claim_worker
                                                 : sql::tasks_claim_reviewer;
   auto rows = run(tx, query, agent.id, agent.name, non_empty_array(queues), limit, lease_s,
                   m_impl->now);
+  std::vector<std::int64_t> taken_over;
+  for (const auto& row : rows)
+    if (!row["old_token"].is_null()) taken_over.push_back(row["old_token"].as<std::int64_t>());
+  if (!taken_over.empty())
+    run(tx, sql::claims_close_taken_over, to_pg_array(taken_over), m_impl->now);
   tx.commit();
 
   std::vector<claim_grant> grants;

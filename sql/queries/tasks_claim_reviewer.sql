@@ -74,6 +74,7 @@ new_events as (
     order by e.task_id, e.seq
 )
 select c.id, c.claim_token as token, agentq_time(c.lease_expires_at) as lease_expires_at,
+       c.old_token,
        c.task,
        (select agentq_repo_json(r) from repos r where r.id = c.repo_id) as repo,
        coalesce((select jsonb_agg(jsonb_build_object(
