@@ -317,7 +317,7 @@ TEST_CASE("the agent's environment holds none of the runner's secrets", "[e2e][w
 
 TEST_CASE("a password in a repository URL reaches neither the worker's log nor the release reason",
           "[e2e][worker]") {
-  e2e_fixture f({"--retry-backoff-s", "600"});
+  e2e_fixture f({"--retry-backoff-s", "600", "--allow-private-repo-hosts"});
   auto token = f.agent("worker-1", "worker");
   // Nothing listens there: the fetch fails with an error that names the URL.
   auto repo = f.admin.request("POST", "/v1/repos",
