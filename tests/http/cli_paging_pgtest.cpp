@@ -36,11 +36,12 @@ TEST_CASE("cli: the token from a file - and task list --all pages through every 
 
   auto every = run_agentq({"task", "list", "--limit", "2", "--all", "--json"}, env);
   REQUIRE(every.exit_code == 0);
+  const auto all_pages = json::parse(every.out);
   std::set<std::int64_t> ids;
-  for (const auto& t : json::parse(every.out)["tasks"]) ids.insert(t["id"].get<std::int64_t>());
+  for (const auto& t : all_pages["tasks"]) ids.insert(t["id"].get<std::int64_t>());
   CHECK(ids.size() == 5);
-  CHECK(json::parse(every.out)["tasks"].size() == 5);
-  CHECK(json::parse(every.out)["next"].is_null());
+  CHECK(all_pages["tasks"].size() == 5);
+  CHECK(all_pages["next"].is_null());
 
   auto table = run_agentq({"task", "list", "--limit", "2"}, env);
   CHECK(table.out.find("more: agentq task list --after") != std::string::npos);
