@@ -22,7 +22,9 @@ another reviewer. A heartbeat the server refuses kills the command at once.
 
 Options (flags win over the environment):
   --server URL       server base URL            [AGENTQ_SERVER, http://127.0.0.1:7420]
-  --token TOKEN      this reviewer's bearer token [AGENTQ_TOKEN; prefer the variable]
+  --token-file FILE  a file holding this reviewer's bearer token [AGENTQ_TOKEN_FILE;
+                     the safest: the token is in no argv or environment]
+  --token TOKEN      this reviewer's bearer token [AGENTQ_TOKEN; prefer a file]
   --cmd COMMAND      the review command          [AGENTQ_REVIEW_CMD]
   --workdir DIR      mirrors and checkouts       [AGENTQ_WORKDIR, ./.agentq/work]
   --queues A,B       queues to take reviews from [every queue]

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/requests.hpp"
+#include "core/token_file.hpp"
 
 namespace agentq::runner {
 
@@ -57,7 +58,7 @@ parsed_config parse_config(const std::string& command_variable,
   runner_config c;
   const std::string& cmd_var = command_variable;
   if (auto v = env("AGENTQ_SERVER")) c.server = *v;
-  if (auto v = env("AGENTQ_TOKEN")) c.token = *v;
+  std::optional<std::string> flag_token, flag_token_file;
   if (auto v = env(cmd_var)) c.command = *v;
   if (auto v = env("AGENTQ_WORKDIR")) c.workdir = *v;
 
@@ -79,7 +80,8 @@ parsed_config parse_config(const std::string& command_variable,
         return args[++i];
       };
       if (flag == "--server") c.server = value();
-      else if (flag == "--token") c.token = value();
+      else if (flag == "--token") flag_token = value();
+      else if (flag == "--token-file") flag_token_file = value();
       else if (flag == "--cmd") c.command = value();
       else if (flag == "--workdir") c.workdir = value();
       else if (flag == "--queues") c.queues = split_queues(value());
@@ -94,6 +96,9 @@ parsed_config parse_config(const std::string& command_variable,
       else if (flag == "--log-level") c.log_level = value();
       else throw std::invalid_argument("unknown option '" + args[i] + "'");
     }
+    c.token = choose_token(flag_token, flag_token_file, env("AGENTQ_TOKEN"),
+                           env("AGENTQ_TOKEN_FILE"))
+                  .value_or("");
   } catch (const std::invalid_argument& e) {
     out.error = e.what();
     return out;
@@ -103,7 +108,8 @@ parsed_config parse_config(const std::string& command_variable,
     out.error = "the server URL must look like http://host:port, not '" + c.server +
                 "' (--server or AGENTQ_SERVER)";
   else if (c.token.empty())
-    out.error = "no token: set AGENTQ_TOKEN (or --token) to this agent's bearer token";
+    out.error = "no token: set AGENTQ_TOKEN_FILE (or --token-file) to a file holding this "
+                "agent's bearer token, or AGENTQ_TOKEN";
   else if (c.command.empty())
     out.error = "no command: set " + cmd_var + " (or --cmd) to the command to run";
   else if (c.workdir.empty())

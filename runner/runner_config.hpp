@@ -5,6 +5,7 @@
 // | flag             | env                             | default                 |
 // |------------------|---------------------------------|-------------------------|
 // | --server URL     | AGENTQ_SERVER                   | http://127.0.0.1:7420   |
+// | --token-file F   | AGENTQ_TOKEN_FILE               | (or the token itself:)  |
 // | --token T        | AGENTQ_TOKEN                    | none (required)         |
 // | --cmd CMD        | the program's command variable  | none (required)         |
 // | --workdir DIR    | AGENTQ_WORKDIR                  | ./.agentq/work          |

@@ -25,7 +25,9 @@ at once and nothing is pushed.
 
 Options (flags win over the environment):
   --server URL       server base URL            [AGENTQ_SERVER, http://127.0.0.1:7420]
-  --token TOKEN      this worker's bearer token  [AGENTQ_TOKEN; prefer the variable]
+  --token-file FILE  a file holding this worker's bearer token [AGENTQ_TOKEN_FILE;
+                     the safest: the token is in no argv or environment]
+  --token TOKEN      this worker's bearer token  [AGENTQ_TOKEN; prefer a file]
   --cmd COMMAND      the agent command           [AGENTQ_AGENT_CMD]
   --workdir DIR      mirrors and checkouts       [AGENTQ_WORKDIR, ./.agentq/work]
   --queues A,B       queues to take tasks from   [every queue]

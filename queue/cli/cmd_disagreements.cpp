@@ -13,8 +13,10 @@ const char* usage = R"(Usage: agentq disagreements COMMAND [ARGS]
 Every rejection (and every human override) is kept with both sides' words.
 People read them and judge who was right; entries are never edited.
 
-  list [--status open|resolved|all] [--json]
-                 a table: id, task, round, worker, reviewer, first line of each side
+  list [--status open|resolved|all] [--limit N] [--after CURSOR] [--all] [--json]
+                 a table: id, task, round, worker, reviewer, first line of each
+                 side; newest first, 100 a page (the next page's cursor is
+                 printed); --all follows every page
   show ID [--json]
                  both sides in full
   resolve ID --decision reviewer_right|worker_right|spec_unclear --note TEXT
@@ -81,7 +83,7 @@ void show_entry(const json& d, const json& diff_stats) {
 }  // namespace
 
 int run_disagreements(const connection_options& conn, const std::vector<std::string>& args) {
-  arg_list a(args, {"status", "decision", "note"}, {"json", "help"});
+  arg_list a(args, {"status", "decision", "note", "limit", "after"}, {"json", "help", "all"});
   if (a.flag("help") || a.positionals().empty()) {
     std::cout << usage;
     return a.flag("help") ? exit_ok : exit_usage;
@@ -90,7 +92,16 @@ int run_disagreements(const connection_options& conn, const std::vector<std::str
   if (verb == "list") {
     a.expect_positionals(1);
     const std::string status = a.value("status").value_or("open");
-    auto answer = call(conn, "GET", "/v1/disagreements?status=" + url_encode(status));
+    std::string query = "/v1/disagreements?status=" + url_encode(status);
+    if (auto v = a.value("limit")) query += "&limit=" + url_encode(*v);
+    const auto after = a.value("after");
+    auto answer = call(conn, "GET", query + (after ? "&after=" + url_encode(*after) : ""));
+    // --all: follow the cursor to the last page.
+    while (a.flag("all") && !answer["next"].is_null()) {
+      auto more = call(conn, "GET", query + "&after=" + cell(answer["next"]));
+      for (auto& d : more["disagreements"]) answer["disagreements"].push_back(std::move(d));
+      answer["next"] = more["next"];
+    }
     if (a.flag("json")) {
       std::cout << answer.dump() << "\n";
       return exit_ok;
@@ -105,6 +116,9 @@ int run_disagreements(const connection_options& conn, const std::vector<std::str
     else
       print_table({"ID", "TASK", "ROUND", "WORKER", "REVIEWER", "WORKER SAID", "REVIEWER SAID"},
                   rows, 40);
+    if (!answer["next"].is_null())
+      std::cout << "more: agentq disagreements list --status " << status << " --after "
+                << cell(answer["next"]) << "\n";
     return exit_ok;
   }
   if (verb == "show") {

@@ -37,6 +37,13 @@ Options (environment variable defaults in brackets):
                           the submit check (1..3600) [AGENTQ_GIT_TIMEOUT_S, 30]
   --keep-task-branches    keep a task's agentq/<id>/<token> branches on the
                           remote after its merge (default: deleted)
+  --repo-roots DIRS       colon-separated directories that local repository
+                          paths and file:// URLs must be in [AGENTQ_REPO_ROOTS;
+                          none: local repositories are refused]
+  --allow-private-repo-hosts
+                          accept repository URLs on loopback, link-local and
+                          private addresses [AGENTQ_ALLOW_PRIVATE_REPO_HOSTS=1;
+                          refused by default]
   --help                  this text
 )";
 
@@ -67,8 +74,8 @@ void setup_logging() {
 int run_serve(const std::vector<std::string>& args) {
   arg_list list(args,
                 {"database-url", "listen", "admin-token", "lease-s", "db-pool", "retry-backoff-s",
-                 "git-cache", "git-timeout-s"},
-                {"help", "keep-task-branches"});
+                 "git-cache", "git-timeout-s", "repo-roots"},
+                {"help", "keep-task-branches", "allow-private-repo-hosts"});
   if (list.flag("help")) {
     std::cout << serve_usage;
     return exit_ok;
@@ -105,6 +112,13 @@ int run_serve(const std::vector<std::string>& args) {
       usage_error("--git-timeout-s must be 1..3600");
   }
   config.keep_task_branches = list.flag("keep-task-branches");
+  config.repo_urls.local_roots = repo_url_policy::parse_roots(
+      list.value("repo-roots").value_or(env_or("AGENTQ_REPO_ROOTS", "")));
+  const auto allow_private = env_or("AGENTQ_ALLOW_PRIVATE_REPO_HOSTS", "0");
+  if (allow_private != "0" && allow_private != "1")
+    usage_error("AGENTQ_ALLOW_PRIVATE_REPO_HOSTS must be 0 or 1");
+  config.repo_urls.allow_private_hosts =
+      list.flag("allow-private-repo-hosts") || allow_private == "1";
   setup_logging();
   if (config.admin_token && config.admin_token->size() < 16)
     spdlog::warn("event=weak_admin_token length={} hint=\"use 16 or more random characters, "

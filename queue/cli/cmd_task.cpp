@@ -16,8 +16,10 @@ const char* usage = R"(Usage: agentq task COMMAND [ARGS]
       [--priority N] [--run-after RFC3339] [--depends-on ID]... [--label L]...
       [--max-attempts N] [--max-review-rounds N] [--idempotency-key K] [--json]
                       add a task (higher priority is claimed first)
-  list [--state S] [--queue Q] [--limit N] [--after CURSOR] [--json]
-                      list tasks, oldest first; a next page's cursor is printed
+  list [--state S] [--queue Q] [--limit N] [--after CURSOR] [--all] [--body] [--json]
+                      list task summaries, newest first, a page at a time (the
+                      next page's cursor is printed); --all follows every page;
+                      --body includes the bodies (at most 20 tasks a page)
   show ID [--json]    a task with its claims, submissions, reviews and events
   cancel ID [--reason TEXT] [--json]
                       cancel a task that is not final
@@ -27,6 +29,12 @@ const char* usage = R"(Usage: agentq task COMMAND [ARGS]
                       overrule the reviewer of a needs_human task: the server
                       merges its last submission (kept in the disagreement log)
 )";
+
+// "&after=N" (or "?after=N" as the first parameter), or "" without a cursor.
+std::string after_param(const std::string& query, const std::optional<std::string>& after) {
+  if (!after) return "";
+  return (query.empty() ? "?" : "&") + std::string("after=") + url_encode(*after);
+}
 
 void print_task_line(const json& task) {
   std::cout << "task " << task.value("id", 0) << " [" << task.value("state", "") << "] "
@@ -83,8 +91,14 @@ int list(const connection_options& conn, const arg_list& a) {
   param("state", "state");
   param("queue", "queue");
   param("limit", "limit");
-  param("after", "after");
-  auto answer = call(conn, "GET", "/v1/tasks" + query);
+  if (a.flag("body")) query += (query.empty() ? "?" : "&") + std::string("fields=body");
+  auto answer = call(conn, "GET", "/v1/tasks" + query + after_param(query, a.value("after")));
+  // --all: follow the cursor to the last page (each page is one bounded request).
+  while (a.flag("all") && !answer["next"].is_null()) {
+    auto more = call(conn, "GET", "/v1/tasks" + query + after_param(query, cell(answer["next"])));
+    for (auto& t : more["tasks"]) answer["tasks"].push_back(std::move(t));
+    answer["next"] = more["next"];
+  }
   if (a.flag("json")) {
     std::cout << answer.dump() << "\n";
     return exit_ok;
@@ -175,7 +189,7 @@ int run_task(const connection_options& conn, const std::vector<std::string>& arg
              {"repo", "body", "body-file", "queue", "priority", "run-after", "depends-on", "label",
               "max-attempts", "max-review-rounds", "idempotency-key", "state", "limit", "after",
               "reason", "note"},
-             {"json", "help"});
+             {"json", "help", "all", "body"});
   if (a.flag("help") || a.positionals().empty()) {
     std::cout << usage;
     return a.flag("help") ? exit_ok : exit_usage;

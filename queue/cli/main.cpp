@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/token_file.hpp"
 #include "cli.hpp"
 #include "core/defaults.hpp"
 
@@ -38,7 +39,10 @@ Commands (talk to the server; an admin token):
 
 Options:
   --server URL   server base URL (default $AGENTQ_SERVER or http://127.0.0.1:7420)
-  --token TOKEN  bearer token (default $AGENTQ_TOKEN)
+  --token-file FILE
+                 a file holding the bearer token (default $AGENTQ_TOKEN_FILE)
+  --token TOKEN  bearer token (default $AGENTQ_TOKEN; a file keeps it out of
+                 the process list)
   --help         this text
 
 Environment:
@@ -47,6 +51,7 @@ Environment:
   AGENTQ_ADMIN_TOKEN   bootstrap admin secret of agentq serve (none: admin API off)
   AGENTQ_SERVER        server base URL for the admin commands
   AGENTQ_TOKEN         bearer token for the admin commands
+  AGENTQ_TOKEN_FILE    a file holding it instead (as Docker secrets provide)
 
 Exit codes: 0 ok, 1 the server refused, 2 usage error, 3 server unreachable.
 )";
@@ -61,8 +66,8 @@ std::string env_or(const char* name, const std::string& fallback) {
 int main(int argc, char** argv) {
   using namespace agentq::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
-  connection_options conn{env_or("AGENTQ_SERVER", agentq::defaults::server_url),
-                          env_or("AGENTQ_TOKEN", "")};
+  connection_options conn{env_or("AGENTQ_SERVER", agentq::defaults::server_url), ""};
+  std::string flag_token, flag_token_file;
   std::string command;
   std::vector<std::string> rest;
   try {
@@ -81,7 +86,9 @@ int main(int argc, char** argv) {
         }
         return false;
       };
-      if (take("server", conn.server) || take("token", conn.token)) continue;
+      if (take("server", conn.server) || take("token", flag_token) ||
+          take("token-file", flag_token_file))
+        continue;
       if (command.empty() && arg.rfind("-", 0) != 0) {
         command = arg;
         continue;
@@ -98,6 +105,19 @@ int main(int argc, char** argv) {
       return command.empty() && !args.empty() ? exit_usage : exit_ok;
     }
     if (command == "migrate") return run_migrate(rest);
+    if (command != "serve") {
+      try {
+        auto optional = [](const std::string& v) {
+          return v.empty() ? std::nullopt : std::optional<std::string>(v);
+        };
+        auto env = [&](const char* name) { return optional(env_or(name, "")); };
+        conn.token = agentq::choose_token(optional(flag_token), optional(flag_token_file),
+                                          env("AGENTQ_TOKEN"), env("AGENTQ_TOKEN_FILE"))
+                         .value_or("");
+      } catch (const std::invalid_argument& e) {
+        usage_error(e.what());
+      }
+    }
     if (command == "serve") return run_serve(rest);
     if (command == "task" || command == "tasks") return run_task(conn, rest);
     if (command == "agent" || command == "agents") return run_agent(conn, rest);

@@ -23,6 +23,7 @@
 
 #include "core/backoff.hpp"
 #include "core/refusal.hpp"
+#include "core/repo_url_policy.hpp"
 #include "store/store.hpp"
 #include "core/defaults.hpp"
 
@@ -104,6 +105,7 @@ struct handler_config {
   int default_lease_s = defaults::lease_s;  // agentq serve --lease-s
   backoff_policy backoff;                  // agentq serve --retry-backoff-s
   int retry_after_s = 2;                   // Retry-After of a 503
+  repo_url_policy repo_urls;  // which repository URLs POST /v1/repos accepts
 };
 
 // What the handler calls besides the store. Null members are absent.

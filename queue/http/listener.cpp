@@ -4,12 +4,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <optional>
 #include <stdexcept>
 
@@ -26,6 +28,19 @@ using tcp = asio::ip::tcp;
 constexpr auto read_timeout = std::chrono::seconds(60);
 // Writing an answer: a client that does not read gets dropped.
 constexpr auto write_timeout = std::chrono::seconds(30);
+// Out of descriptors or memory, accept() fails at once for as long as the
+// backlog holds a connection: pause accepting this long instead of spinning
+// (the connections we have keep being served), and log it at most once per
+// log interval with the number of failures since the last line.
+constexpr auto accept_backoff = std::chrono::milliseconds(100);
+constexpr auto accept_log_interval = std::chrono::seconds(10);
+
+// EMFILE, ENFILE, ENOBUFS, ENOMEM: failures that retrying at once cannot fix.
+bool out_of_resources(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
 
 }  // namespace
 
@@ -36,8 +51,15 @@ struct http_listener::impl : std::enable_shared_from_this<http_listener::impl> {
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> closing{false};
   std::uint16_t port = 0;
+  std::function<void()> on_accept_failed;
+
+  // The accept loop's back-off state (I/O thread only).
+  asio::steady_timer accept_pause{io};
+  std::uint64_t failures_unlogged = 0;
+  std::chrono::steady_clock::time_point next_failure_log{};
 
   void accept();
+  void accept_failed(const beast::error_code& ec);
 };
 
 namespace {
@@ -208,17 +230,42 @@ void http_listener::impl::accept() {
                                                    beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (!self->acceptor.is_open()) return;  // stop_accepting()
+      if (out_of_resources(ec)) return self->accept_failed(ec);
       spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
     } else {
+      if (self->failures_unlogged > 0) {
+        spdlog::info("event=accept_resumed failures_since_last_log={}", self->failures_unlogged);
+        self->failures_unlogged = 0;
+      }
       std::make_shared<session>(std::move(socket), self)->start();
     }
     self->accept();
   });
 }
 
-http_listener::http_listener(const std::string& host, std::uint16_t port, on_request handler)
+void http_listener::impl::accept_failed(const beast::error_code& ec) {
+  if (on_accept_failed) on_accept_failed();
+  ++failures_unlogged;
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_failure_log) {
+    spdlog::warn("event=accept_failed error=\"{}\" count={} backoff_ms={}", ec.message(),
+                 failures_unlogged,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(accept_backoff).count());
+    failures_unlogged = 0;
+    next_failure_log = now + accept_log_interval;
+  }
+  accept_pause.expires_after(accept_backoff);
+  accept_pause.async_wait([self = shared_from_this()](beast::error_code waited) {
+    if (waited || !self->acceptor.is_open()) return;  // cancelled: stop_accepting()
+    self->accept();
+  });
+}
+
+http_listener::http_listener(const std::string& host, std::uint16_t port, on_request handler,
+                             std::function<void()> on_accept_failed)
     : m_impl(std::make_shared<impl>()) {
   m_impl->handler = std::move(handler);
+  m_impl->on_accept_failed = std::move(on_accept_failed);
   beast::error_code ec;
   tcp::endpoint endpoint;
   auto address = asio::ip::make_address(host, ec);
@@ -256,6 +303,7 @@ void http_listener::stop_accepting() {
     impl->closing = true;
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_pause.cancel();
   });
 }
 

@@ -31,8 +31,11 @@ class http_listener {
   using on_request = std::function<void(std::shared_ptr<exchange>)>;
 
   // host: an address ("127.0.0.1", "0.0.0.0", "::"); port 0 picks a free one.
-  // Throws std::runtime_error when it cannot listen.
-  http_listener(const std::string& host, std::uint16_t port, on_request handler);
+  // Throws std::runtime_error when it cannot listen. on_accept_failed runs
+  // (on the I/O thread) for each accept that failed for lack of descriptors
+  // or memory; accepting then pauses briefly.
+  http_listener(const std::string& host, std::uint16_t port, on_request handler,
+                std::function<void()> on_accept_failed = {});
   ~http_listener();
 
   std::uint16_t port() const;

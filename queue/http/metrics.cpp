@@ -57,7 +57,11 @@ std::string server_metrics::render(const std::optional<queue_stats>& stats,
       << "agentq_stale_token_refusals_total " << m_stale_token_refusals.load() << "\n"
       << "# HELP agentq_open_long_polls Claims waiting for a task on this server.\n"
          "# TYPE agentq_open_long_polls gauge\n"
-      << "agentq_open_long_polls " << open_long_polls << "\n";
+      << "agentq_open_long_polls " << open_long_polls << "\n"
+      << "# HELP agentq_accept_failures_total Connections this server could not accept for "
+         "lack of descriptors or memory (each pauses accepting 100 ms).\n"
+         "# TYPE agentq_accept_failures_total counter\n"
+      << "agentq_accept_failures_total " << m_accept_failures.load() << "\n";
 
   std::lock_guard lock(m_mutex);
   out << "# HELP agentq_http_requests_total Requests answered, by route and status.\n"

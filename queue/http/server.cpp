@@ -99,6 +99,7 @@ int run_server(const server_config& config) {
   handler_conf.admin_token = config.admin_token;
   handler_conf.default_lease_s = config.lease_s;
   handler_conf.backoff.base_s = config.retry_backoff_s;
+  handler_conf.repo_urls = config.repo_urls;
   request_handler handler(handler_conf, services);
 
   claim_waiters waiters(handler, pool);
@@ -181,7 +182,8 @@ int run_server(const server_config& config) {
 
   std::unique_ptr<http_listener> server;
   try {
-    server = std::make_unique<http_listener>(host, port, on_request);
+    server = std::make_unique<http_listener>(host, port, on_request,
+                                             [&metrics] { metrics.add_accept_failure(); });
   } catch (const std::exception& e) {
     std::cerr << "agentq serve: " << e.what() << "\n";
     return 1;

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include "core/defaults.hpp"
+#include "core/repo_url_policy.hpp"
 
 namespace agentq {
 
@@ -33,6 +34,7 @@ struct server_config {
   int git_threads = 4;        // the git executor's threads (queue/git/git_executor.hpp)
   int git_per_remote = 2;     // git operations of one remote running at once
   bool keep_task_branches = false;  // true: the merger leaves agentq/<id>/<token> branches
+  repo_url_policy repo_urls;  // AGENTQ_REPO_ROOTS, AGENTQ_ALLOW_PRIVATE_REPO_HOSTS
 };
 
 // Runs the server until SIGTERM or SIGINT; answers the process exit code.

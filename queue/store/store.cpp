@@ -144,11 +144,11 @@ outcome<added_task> store::add_task(const new_task& task, const std::string& act
 }
 
 task_page store::list_tasks(std::optional<task_state> state, std::optional<std::string> queue,
-                            int limit, std::optional<std::int64_t> after) try {
+                            int limit, std::optional<std::int64_t> after, bool with_body) try {
   pqxx::read_transaction tx(m_impl->conn);
   std::optional<std::string> state_name;
   if (state) state_name = std::string(to_string(*state));
-  auto rows = run(tx, sql::tasks_list, state_name, queue, limit + 1, after);
+  auto rows = run(tx, sql::tasks_list, state_name, queue, limit + 1, after, with_body);
   task_page page;
   for (int i = 0; i < static_cast<int>(rows.size()) && i < limit; ++i)
     page.tasks.push_back(as_json(rows[i][1]));
@@ -515,10 +515,11 @@ json store::list_repos() try {
 
 // ---------------------------------------------------------------- disagreements
 
-json store::list_disagreements(const std::string& status, int limit) try {
+json store::list_disagreements(const std::string& status, int limit,
+                               std::optional<std::int64_t> after) try {
   pqxx::read_transaction tx(m_impl->conn);
   json entries = json::array();
-  for (const auto& row : run(tx, sql::disagreements_list, status, limit))
+  for (const auto& row : run(tx, sql::disagreements_list, status, limit, after))
     entries.push_back(as_json(row[0]));
   return entries;
 } catch (...) {

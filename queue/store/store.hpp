@@ -101,8 +101,9 @@ class store {
 
   // Tasks
   outcome<added_task> add_task(const new_task& task, const std::string& actor);
+  // Summaries (no body, its size as body_bytes) unless with_body.
   task_page list_tasks(std::optional<task_state> state, std::optional<std::string> queue,
-                       int limit, std::optional<std::int64_t> after);
+                       int limit, std::optional<std::int64_t> after, bool with_body = false);
   outcome<nlohmann::json> get_task(std::int64_t id);  // {task, claims, submissions, ...}
   outcome<state_change> cancel(std::int64_t id, const std::string& actor,
                                const std::optional<std::string>& reason);
@@ -155,7 +156,9 @@ class store {
   nlohmann::json list_repos();
 
   // The disagreement log
-  nlohmann::json list_disagreements(const std::string& status, int limit);
+  // Newest first; after: only ids below it.
+  nlohmann::json list_disagreements(const std::string& status, int limit,
+                                    std::optional<std::int64_t> after = std::nullopt);
   outcome<nlohmann::json> get_disagreement(std::int64_t id);
   outcome<nlohmann::json> resolve_disagreement(std::int64_t id, const resolve_request& request,
                                                const std::string& by);

@@ -2,15 +2,23 @@
 # Container entrypoint. For the runners (agentq-worker, agentq-reviewer) with
 # no AGENTQ_TOKEN, registers this container as an agent named after its host
 # name, using the admin token, so `docker compose up --scale worker=8` gives
-# each worker an identity of its own. Everything else runs as given.
+# each worker an identity of its own. The admin token is passed to that one
+# call in its environment (never in argv) and is not in the environment of the
+# runner it execs: an agent that reads /proc/$PPID/environ finds only this
+# runner's own token. Everything else runs as given.
 set -euo pipefail
 case "${1:-}" in
+  agentq)
+    # The demo's bare repositories are on the shared /srv/git volume: the
+    # server accepts local repository paths only under AGENTQ_REPO_ROOTS.
+    if [ "${2:-}" = serve ]; then export AGENTQ_REPO_ROOTS="${AGENTQ_REPO_ROOTS:-/srv/git}"; fi
+    ;;
   agentq-worker|agentq-reviewer)
-    if [ -z "${AGENTQ_TOKEN:-}" ]; then
+    if [ -z "${AGENTQ_TOKEN:-}" ] && [ -z "${AGENTQ_TOKEN_FILE:-}" ]; then
       role=worker; [ "$1" = agentq-reviewer ] && role=reviewer
       [ -n "${AGENTQ_ADMIN_TOKEN:-}" ] || { echo "set AGENTQ_TOKEN or AGENTQ_ADMIN_TOKEN" >&2; exit 2; }
       name="${role}-$(hostname)"
-      until agentq agent add "$name" --role "$role" --json --token "$AGENTQ_ADMIN_TOKEN" > /tmp/agent.json 2>/tmp/agent.err \
+      until AGENTQ_TOKEN="$AGENTQ_ADMIN_TOKEN" agentq agent add "$name" --role "$role" --json > /tmp/agent.json 2>/tmp/agent.err \
             || grep -q duplicate /tmp/agent.err; do
         echo "waiting for the server to register $name" >&2; sleep 2
       done
@@ -21,6 +29,7 @@ case "${1:-}" in
       export AGENTQ_TOKEN
       rm -f /tmp/agent.json /tmp/agent.err
     fi
+    unset AGENTQ_ADMIN_TOKEN AGENTQ_ADMIN_TOKEN_FILE
     ;;
 esac
 exec "$@"

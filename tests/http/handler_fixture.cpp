@@ -4,6 +4,8 @@
 
 #include <pqxx/pqxx>
 
+#include "process.hpp"
+
 namespace agentq::testing {
 namespace {
 
@@ -12,6 +14,7 @@ handler_config test_config() {
   config.admin_token = handler_admin_token;
   config.default_lease_s = 300;
   config.backoff.base_s = 0;
+  config.repo_urls.local_roots = repo_url_policy::parse_roots(test_repo_roots());
   return config;
 }
 

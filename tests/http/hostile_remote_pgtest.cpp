@@ -107,7 +107,8 @@ TEST_CASE("a silent git remote: 16 submits get 503 at the git deadline while hea
   test_database db;
   silent_remote hostile;
   repo_on_disk healthy;
-  server_process server(db.url(), {"--git-timeout-s", std::to_string(git_timeout_s)});
+  server_process server(db.url(), {"--git-timeout-s", std::to_string(git_timeout_s),
+                                   "--allow-private-repo-hosts"});
   http_client admin(server.url(), admin_token);
   REQUIRE(admin.request("POST", "/v1/repos", {{"name", "hostile"}, {"url", hostile.http_url()}})
               .status == 201);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,10 @@ std::string read_all(int fd) {
 
 }  // namespace
 
+std::string test_repo_roots() {
+  return "/tmp:" + std::filesystem::temp_directory_path().string();
+}
+
 temp_dir::temp_dir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "agentq-http-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
@@ -55,7 +60,7 @@ temp_dir::~temp_dir() {
 }
 
 server_process::server_process(const std::string& database_url,
-                               const std::vector<std::string>& extra) {
+                               const std::vector<std::string>& extra, unsigned max_open_files) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   const std::string log_path = (m_dir.path() / "server.log").string();
@@ -73,6 +78,12 @@ server_process::server_process(const std::string& database_url,
     ::close(out[1]);
     ::setenv("AGENTQ_DATABASE_URL", database_url.c_str(), 1);
     ::setenv("AGENTQ_ADMIN_TOKEN", admin_token.c_str(), 1);
+    // The tests' repositories live in temporary directories.
+    ::setenv("AGENTQ_REPO_ROOTS", test_repo_roots().c_str(), 1);
+    if (max_open_files > 0) {
+      rlimit files{max_open_files, max_open_files};
+      if (::setrlimit(RLIMIT_NOFILE, &files) != 0) ::_exit(126);
+    }
     auto argv = as_argv(args);
     ::execv(argv[0], argv.data());
     ::_exit(127);

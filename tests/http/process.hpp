@@ -16,6 +16,10 @@ namespace agentq::testing {
 
 inline const std::string admin_token = "test-admin-token-0123456789abcdef";
 
+// AGENTQ_REPO_ROOTS of the tests' servers: /tmp and the temporary directory,
+// where every test repository is made.
+std::string test_repo_roots();
+
 // A fresh temporary directory, removed with the object.
 class temp_dir {
  public:
@@ -30,9 +34,11 @@ class temp_dir {
 class server_process {
  public:
   // Starts `agentq serve --listen 127.0.0.1:0` and waits for its "listening
-  // on" line. extra: more flags.
+  // on" line. extra: more flags. max_open_files: when not 0, the server's
+  // descriptor limit (soft and hard, as `prlimit --nofile=N:N` sets it).
   explicit server_process(const std::string& database_url,
-                          const std::vector<std::string>& extra = {});
+                          const std::vector<std::string>& extra = {},
+                          unsigned max_open_files = 0);
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;

@@ -1,4 +1,7 @@
 // Flags with environment defaults (docs/api.md §2).
+#include <unistd.h>
+
+#include <cstdlib>
 #include <map>
 
 #include <catch2/catch.hpp>
@@ -86,4 +89,55 @@ TEST_CASE("help is recognised anywhere among the flags", "[config]") {
   auto c = parse_config("AGENTQ_AGENT_CMD", {"--slots", "2", "--help"}, env_of({}));
   CHECK(c.help);
   CHECK_FALSE(c.config);
+}
+
+TEST_CASE("the token can come from a file - never both ways at once", "[config][token-file]") {
+  char pattern[] = "/tmp/agentq-token-XXXXXX";
+  const int fd = ::mkstemp(pattern);
+  REQUIRE(fd >= 0);
+  const std::string path = pattern;
+  REQUIRE(::write(fd, "aq_from_file\n", 13) == 13);
+  ::close(fd);
+  char empty_pattern[] = "/tmp/agentq-token-XXXXXX";
+  const int empty_fd = ::mkstemp(empty_pattern);
+  REQUIRE(empty_fd >= 0);
+  ::close(empty_fd);
+  const std::string empty = empty_pattern;
+
+  auto from_env = parse_config("AGENTQ_AGENT_CMD", {"--cmd", "true"},
+                               env_of({{"AGENTQ_TOKEN_FILE", path}}));
+  REQUIRE(from_env.config);
+  CHECK(from_env.config->token == "aq_from_file");
+  auto from_flag =
+      parse_config("AGENTQ_AGENT_CMD", {"--cmd", "true", "--token-file", path}, env_of({}));
+  REQUIRE(from_flag.config);
+  CHECK(from_flag.config->token == "aq_from_file");
+  // A flag wins over the environment.
+  auto flag_wins = parse_config("AGENTQ_AGENT_CMD", {"--cmd", "true", "--token-file", path},
+                                env_of({{"AGENTQ_TOKEN", "env"}}));
+  REQUIRE(flag_wins.config);
+  CHECK(flag_wins.config->token == "aq_from_file");
+
+  struct refusal {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string names;
+  };
+  const std::vector<refusal> table = {
+      {{}, {{"AGENTQ_TOKEN", "t"}, {"AGENTQ_TOKEN_FILE", path}}, "both AGENTQ_TOKEN"},
+      {{"--token", "t", "--token-file", path}, {}, "not both"},
+      {{}, {{"AGENTQ_TOKEN_FILE", "/nonexistent/token"}}, "/nonexistent/token"},
+      {{"--token-file", empty}, {}, "is empty"},
+      {{}, {}, "AGENTQ_TOKEN_FILE"},
+  };
+  for (const auto& row : table) {
+    auto args = row.args;
+    args.insert(args.end(), {"--cmd", "true"});
+    auto c = parse_config("AGENTQ_AGENT_CMD", args, env_of(row.env));
+    INFO(row.names << ": " << c.error);
+    CHECK_FALSE(c.config);
+    CHECK(c.error.find(row.names) != std::string::npos);
+  }
+  ::unlink(path.c_str());
+  ::unlink(empty.c_str());
 }

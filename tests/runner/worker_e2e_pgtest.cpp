@@ -292,7 +292,9 @@ TEST_CASE("the agent's environment holds none of the runner's secrets", "[e2e][w
       {"AGENTQ_GIT_SSH_PUBKEY", "/secret/key-4.pub"},
       {"AGENTQ_GIT_SSH_PASSPHRASE", "secret-passphrase-5"},
       {"AGENTQ_ADMIN_TOKEN", "secret-admin-6"},
-      {"AGENTQ_TOKEN_FILE", "/secret/token-7"},
+      // (AGENTQ_TOKEN_FILE with AGENTQ_TOKEN is a usage error now: tests/runner/config_test.cpp;
+      // its removal from the child is tests/runner/process_test.cpp)
+      {"AGENTQ_ADMIN_TOKEN_FILE", "/secret/token-7"},
       {"AGENTQ_OTHER_TOKEN", "secret-other-8"},
       {"AGENTQ_DATABASE_URL", "postgresql://u:secret-db-9@localhost/x"},
       {"SSH_AUTH_SOCK", "/secret/agent-10.sock"},
@@ -317,7 +319,7 @@ TEST_CASE("the agent's environment holds none of the runner's secrets", "[e2e][w
 
 TEST_CASE("a password in a repository URL reaches neither the worker's log nor the release reason",
           "[e2e][worker]") {
-  e2e_fixture f({"--retry-backoff-s", "600"});
+  e2e_fixture f({"--retry-backoff-s", "600", "--allow-private-repo-hosts"});
   auto token = f.agent("worker-1", "worker");
   // Nothing listens there: the fetch fails with an error that names the URL.
   auto repo = f.admin.request("POST", "/v1/repos",

@@ -11,9 +11,14 @@ namespace agentq::routes {
 
 using json = nlohmann::json;
 
+// An entry holds up to two 64 KiB texts (the worker's summary, the reasons):
+// at most 100 a page keeps an answer near 13 MiB at worst.
+constexpr int disagreements_page_max = 100;
+
 http_reply list_disagreements(route_context& ctx) {
   std::string status = "open";
-  int limit = 100;
+  int limit = disagreements_page_max;
+  std::optional<std::int64_t> after;
   for (const auto& [key, value] : ctx.query) {
     if (key == "status") {
       if (value != "open" && value != "resolved" && value != "all")
@@ -21,13 +26,25 @@ http_reply list_disagreements(route_context& ctx) {
       status = value;
     } else if (key == "limit") {
       auto n = parse_positive(value);
-      if (!n || *n > 1000) fail(error_code::invalid_request, "'limit' must be 1..1000");
+      if (!n || *n > disagreements_page_max)
+        fail(error_code::invalid_request, "'limit' must be 1..100");
       limit = static_cast<int>(*n);
+    } else if (key == "after" || key == "cursor") {
+      if (value.empty()) continue;
+      after = parse_positive(value);
+      if (!after) fail(error_code::invalid_request, "'" + key + "' must be a cursor from 'next'");
     } else {
       fail(error_code::invalid_request, "unknown query parameter '" + key + "'");
     }
   }
-  return json_reply(200, {{"disagreements", ctx.db().list_disagreements(status, limit)}});
+  // One more than asked says whether there is a next page.
+  auto entries = ctx.db().list_disagreements(status, limit + 1, after);
+  json next = nullptr;
+  if (static_cast<int>(entries.size()) > limit) {
+    entries.erase(entries.end() - 1);
+    next = entries.back()["id"];
+  }
+  return json_reply(200, {{"disagreements", std::move(entries)}, {"next", next}});
 }
 
 // The entry, and what its commit changes: the diff stats are git work (a

@@ -7,6 +7,7 @@ namespace agentq::routes {
 
 http_reply add_repo(route_context& ctx) {
   auto repo = take(parse_new_repo(parse_body(ctx.request.body)));
+  if (auto why = ctx.config().repo_urls.refusal(repo.url)) fail(error_code::invalid_request, *why);
   return json_reply(201, take(ctx.db().add_repo(repo)));
 }
 

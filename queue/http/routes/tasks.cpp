@@ -6,6 +6,16 @@
 #include "http/routes/routes.hpp"
 
 namespace agentq::routes {
+namespace {
+
+// A listing's answer stays small whatever the tasks hold: summaries (a few
+// hundred bytes each, no body) up to 1000 a page; with bodies (up to
+// limits::body_max each) at most 20 a page, about 5 MiB.
+constexpr int summaries_page_default = 100;
+constexpr int summaries_page_max = 1000;
+constexpr int bodies_page_max = 20;
+
+}  // namespace
 
 http_reply add_task(route_context& ctx) {
   auto task = take(parse_new_task(parse_body(ctx.request.body)));
@@ -16,8 +26,9 @@ http_reply add_task(route_context& ctx) {
 http_reply list_tasks(route_context& ctx) {
   std::optional<task_state> state;
   std::optional<std::string> queue;
-  int limit = 100;
+  std::optional<int> limit;
   std::optional<std::int64_t> after;
+  bool with_body = false;
   for (const auto& [key, value] : ctx.query) {
     if (key == "state") {
       if (value.empty()) continue;
@@ -29,17 +40,28 @@ http_reply list_tasks(route_context& ctx) {
       queue = value;
     } else if (key == "limit") {
       auto n = parse_positive(value);
-      if (!n || *n > 1000) fail(error_code::invalid_request, "'limit' must be 1..1000");
+      if (!n || *n > summaries_page_max) fail(error_code::invalid_request, "'limit' must be 1..1000");
       limit = static_cast<int>(*n);
-    } else if (key == "after") {
+    } else if (key == "after" || key == "cursor") {
       if (value.empty()) continue;
       after = parse_positive(value);
-      if (!after) fail(error_code::invalid_request, "'after' must be a cursor from 'next'");
+      if (!after) fail(error_code::invalid_request, "'" + key + "' must be a cursor from 'next'");
+    } else if (key == "fields") {
+      if (value == "body") {
+        with_body = true;
+      } else if (!value.empty() && value != "summary") {
+        fail(error_code::invalid_request, "'fields' must be 'body' (or 'summary', the default)");
+      }
     } else {
       fail(error_code::invalid_request, "unknown query parameter '" + key + "'");
     }
   }
-  auto page = ctx.db().list_tasks(state, queue, limit, after);
+  if (with_body && limit && *limit > bodies_page_max)
+    fail(error_code::invalid_request, "'limit' must be 1.." + std::to_string(bodies_page_max) +
+                                          " with fields=body (bodies are up to 256 KiB each)");
+  const int page_size =
+      limit.value_or(with_body ? bodies_page_max : summaries_page_default);
+  auto page = ctx.db().list_tasks(state, queue, page_size, after, with_body);
   nlohmann::json answer = {{"tasks", page.tasks}, {"next", nullptr}};
   if (page.next) answer["next"] = *page.next;
   return json_reply(200, answer);
