@@ -13,7 +13,8 @@
 #                      AGENTQ_SRC_DIR set to the host's checkout, so the
 #                      compile reuses the host's build (same paths, same
 #                      flags, same Debian g++). [off]
-#   AGENTQ_CCACHE_BASEDIR  the host's ccache base_dir, for the same reason
+#   AGENTQ_CCACHE_BASEDIR  the host's ccache base_dir, and
+#   AGENTQ_CCACHE_LANG     the host's LANG (ccache hashes it), for the same reason
 
 # Build stage: Debian bookworm with the same packages scripts/test installs.
 FROM debian:bookworm AS build
@@ -28,6 +29,7 @@ ARG AGENTQ_GIT_COMMIT=unknown
 ARG AGENTQ_WERROR=OFF
 ARG AGENTQ_CCACHE=off
 ARG AGENTQ_CCACHE_BASEDIR=""
+ARG AGENTQ_CCACHE_LANG=""
 WORKDIR ${AGENTQ_SRC_DIR}
 COPY . .
 # RelWithDebInfo like scripts/test (so ccache can reuse its objects), then
@@ -35,6 +37,7 @@ COPY . .
 RUN if [ "$AGENTQ_CCACHE" = on ] && [ -d /ccache ]; then \
       export CCACHE_DIR=/ccache CCACHE_BASEDIR="$AGENTQ_CCACHE_BASEDIR" \
              CCACHE_STATSLOG=/tmp/ccache-stats.log; \
+      if [ -n "$AGENTQ_CCACHE_LANG" ]; then export LANG="$AGENTQ_CCACHE_LANG"; fi; \
     else \
       export CCACHE_DISABLE=1; \
     fi \
