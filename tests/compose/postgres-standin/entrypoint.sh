@@ -20,9 +20,15 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   if [ "$db" != postgres ]; then
-    runuser -u postgres -- pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
-    runuser -u postgres -- createdb -U "$user" -h /run/postgresql "$db"
+    # A private socket directory while the database is made: pg_isready (the
+    # healthcheck) must not see this temporary server as ready.
+    init_socket=$(mktemp -d)
+    chown postgres "$init_socket"
+    runuser -u postgres -- pg_ctl -D "$PGDATA" \
+      -o "-c listen_addresses='' -c unix_socket_directories=$init_socket" -w start >/dev/null
+    runuser -u postgres -- createdb -U "$user" -h "$init_socket" "$db"
     runuser -u postgres -- pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+    rm -rf "$init_socket"
   fi
   echo "postgres stand-in: initialised $PGDATA (user $user, database $db)"
 fi
