@@ -82,5 +82,6 @@ int run_task(const connection_options& conn, const std::vector<std::string>& arg
 int run_agent(const connection_options& conn, const std::vector<std::string>& args);
 int run_repo(const connection_options& conn, const std::vector<std::string>& args);
 int run_disagreements(const connection_options& conn, const std::vector<std::string>& args);
+int run_health(const connection_options& conn, const std::vector<std::string>& args);
 
 }  // namespace agentq::cli

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "agentq/build_info.hpp"
 #include "core/token_file.hpp"
 #include "cli.hpp"
 #include "core/defaults.hpp"
@@ -37,6 +38,9 @@ Commands (talk to the server; an admin token):
   disagreements list|show|resolve
   Each has --help; listings take --json.
 
+Commands (talk to the server; no token):
+  health [--live]               exit 0 when the server is ready (/readyz)
+
 Options:
   --server URL   server base URL (default $AGENTQ_SERVER or http://127.0.0.1:7420)
   --token-file FILE
@@ -44,6 +48,7 @@ Options:
   --token TOKEN  bearer token (default $AGENTQ_TOKEN; a file keeps it out of
                  the process list)
   --help         this text
+  --version      the version and the git commit it was built from
 
 Environment:
   AGENTQ_DATABASE_URL  libpq connection string or URI (default postgresql:///agentq)
@@ -93,6 +98,11 @@ int main(int argc, char** argv) {
         command = arg;
         continue;
       }
+      if (command.empty() && arg == "--version") {
+        std::cout << "agentq " << agentq::build_info::version << " (commit "
+                  << agentq::build_info::git_commit << ")\n";
+        return exit_ok;
+      }
       if (command.empty() && (arg == "--help" || arg == "-h")) {
         std::cout << usage;
         return exit_ok;
@@ -124,6 +134,7 @@ int main(int argc, char** argv) {
     if (command == "repo" || command == "repos") return run_repo(conn, rest);
     if (command == "disagreements" || command == "disagreement")
       return run_disagreements(conn, rest);
+    if (command == "health") return run_health(conn, rest);
     usage_error("unknown command '" + command + "'; see agentq --help");
   } catch (const cli_exit& e) {
     std::cerr << "agentq: " << e.what() << "\n";
