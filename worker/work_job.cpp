@@ -51,8 +51,9 @@ job_result finish_work(const job_context& ctx, claim_session& session, const che
     // It could not even start on the task (no login, no program): the
     // runner's fault, so the task keeps its attempt.
     return release_for_fault(ctx, session, *fault,
-                             "agent unavailable: the command ended with " + fault->description +
-                                 " (a fault of the runner, not the task: attempt not charged)",
+                             "agent failed: the command ended with " + fault->description +
+                                 " (it did no work: a fault of the runner, not the task: attempt "
+                                 "not charged)",
                              false);
   }
   note_agent_ran(ctx);

@@ -2,6 +2,7 @@
 // the runner's fault, not the task's, and the health a runner reports.
 #include <agentq/sql.hpp>
 
+#include "core/backoff.hpp"
 #include "store/store.hpp"
 #include "store/store_impl.hpp"
 
@@ -20,10 +21,14 @@ outcome<state_change> store::release_uncharged(std::int64_t task_id,
   // that lies): past the cap its releases are charged like any other. Read
   // unlocked: at worst two racing releases both pass at cap - 1.
   bool at_cap = false;
+  int backoff_s = 0;
   {
     pqxx::read_transaction tx(m_impl->conn);
     auto count = run(tx, sql::tasks_uncharged_releases, task_id);
     at_cap = !count.empty() && count[0][0].as<int>() >= uncharged_releases_max;
+    // The usual backoff of the claim's attempt, as store::release.
+    auto attempt = run(tx, sql::tasks_get_attempt, task_id);
+    if (!attempt.empty()) backoff_s = retry_backoff_s(attempt[0][0].as<int>(), backoff);
   }
   if (at_cap) {
     charged = true;
@@ -32,7 +37,7 @@ outcome<state_change> store::release_uncharged(std::int64_t task_id,
   charged = false;
   pqxx::work tx(m_impl->conn);
   auto rows = run(tx, sql::tasks_release_uncharged, task_id, request.token, agent.id,
-                  request.reason, agent.name, m_impl->now);
+                  request.reason, agent.name, m_impl->now, backoff_s);
   if (rows.empty()) {
     tx.abort();
     auto expected = agent.role == agent_role::reviewer ? task_state::reviewing

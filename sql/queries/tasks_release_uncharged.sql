@@ -1,9 +1,10 @@
 -- A holder gives its claim back for a fault of its own runner (its agent
 -- could not run: docs/api.md "Runner health"), not of the task. A worker's
--- task returns to queued at once, and the attempt its claim took is given
--- back; a reviewer's returns to awaiting_review. Counts the release in
--- tasks.uncharged_releases (the caller checks the cap first).
--- $1 task id, $2 token, $3 agent_id, $4 reason, $5 actor, $6 now
+-- task returns to queued after the usual backoff of $7 seconds (a task that
+-- makes the agent fail at once must not come straight back), and the attempt
+-- its claim took is given back; a reviewer's returns to awaiting_review.
+-- Counts the release in tasks.uncharged_releases (the caller checks the cap).
+-- $1 task id, $2 token, $3 agent_id, $4 reason, $5 actor, $6 now, $7 backoff_s
 with clock as (select coalesce($6::timestamptz, now()) as now),
 target as (
     select t.id, t.state as from_state,
@@ -22,7 +23,9 @@ released as (
         attempt = case when x.from_state = 'working' then greatest(t.attempt - 1, 0)
                        else t.attempt end,
         uncharged_releases = t.uncharged_releases + 1,
-        run_after = case when x.to_state = 'queued' then clock.now else t.run_after end
+        run_after = case when x.to_state = 'queued'
+                         then clock.now + make_interval(secs => $7::integer)
+                         else t.run_after end
     from target x, clock
     where t.id = x.id
     returning t.id, x.from_state, x.to_state, agentq_task_json(t) as task
