@@ -37,10 +37,21 @@ Options (flags win over the environment):
   --max-tasks N      exit after N reviews (0: no limit) [0]
   --idle-exit S      exit after S seconds without work (0: never) [0]
   --log-level L      trace, debug, info, warn, error [info]
+  --unhealthy-after N  the same fault N times in a row: stop claiming (0: never) [3]
+  --agent-fault-s S    a non-zero exit this quick (or a missing program) is a fault [60]
+  --unhealthy-backoff-s S      then wait S seconds before one probe task [30]
+  --unhealthy-backoff-max-s S  doubling the wait up to S seconds [960]
   -h, --help         this text
 
 The command gets AGENTQ_TASK_ID, AGENTQ_TASK_FILE and AGENTQ_WORKDIR; it does
 not get AGENTQ_TOKEN. Git credentials: as for agentq-worker (docs/agents.md).
+
+When the command cannot run (its program is missing, or it exits non-zero
+within --agent-fault-s, e.g. a CLI that is not logged in), the claim is given
+back without charging the task's attempt. After --unhealthy-after such
+faults in a row the runner logs what to fix (event=agent_unavailable), shows
+itself unhealthy in `agentq agent list`, and claims one task at a time after
+a doubling wait until the command runs again (docs/agents.md).
 
 SIGTERM or SIGINT: no new claims; the review in hand finishes within
 --stop-grace or is killed and released. A second signal releases it at once.

@@ -35,6 +35,18 @@ job_result send_verdict(claim_session& session, bool approve, const std::string&
 
 job_result finish_review(const job_context& ctx, claim_session& session, const command_result& ran) {
   if (auto ended = end_of_command(ctx, session, ran, words)) return *ended;
+  const bool verdict = ran.status.exited && (ran.status.code == 0 || ran.status.code == 1);
+  if (!verdict) {
+    if (auto fault = classify_fault(ran, ctx.config.agent_fault)) {
+      // No verdict and no disagreement: an agent that could not run has not
+      // judged anything. (A review has no attempts to charge.)
+      return release_for_fault(ctx, session, *fault,
+                               "review agent unavailable: the command ended with " +
+                                   fault->description,
+                               true);
+    }
+  }
+  note_agent_ran(ctx);
   if (ran.status.exited && ran.status.code == 0) return send_verdict(session, true, ran.output);
   if (ran.status.exited && ran.status.code == 1) {
     std::string reasons = ran.output;

@@ -129,7 +129,8 @@ command_result claim_session::run_command(const fs::path& dir, const json& task_
   }
   if (m_keeper->lost()) process.kill_group(SIGKILL);  // lost before we attached
 
-  const auto deadline = std::chrono::steady_clock::now() + config.task_timeout;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + config.task_timeout;
   std::optional<exit_status> status;
   while (!(status = process.wait_for(200ms))) {
     if (m_keeper->lost()) {
@@ -156,6 +157,8 @@ command_result claim_session::run_command(const fs::path& dir, const json& task_
     m_phase = "command finished";
   }
   result.status = *status;
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
   if (m_keeper->lost()) result.outcome = command_result::kind::lease_lost;
   result.summary_lines = process.output().last_lines(20);
   result.output = process.output().tail_text();

@@ -40,10 +40,13 @@ class stop_state {
 };
 
 // Everything a job needs besides its claim answer.
+class agent_health;
+
 struct job_context {
   const runner_config& config;
   git_workspace& workspace;
   stop_state& stop;
+  agent_health& health;  // runner/agent_health.hpp
 };
 
 // How a command run under a lease ended.
@@ -59,6 +62,7 @@ struct command_result {
   std::string summary_lines;  // the last 20 lines of output
   std::string output;         // the last ~60 KiB of output
   std::string last_line;
+  std::chrono::milliseconds elapsed{0};  // from start to end
 };
 
 const char* to_string(command_result::kind outcome);

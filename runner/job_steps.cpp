@@ -18,13 +18,17 @@ const char* to_string(job_result result) {
   return "?";
 }
 
-job_result release_claim(claim_session& session, const std::string& reason) {
+job_result release_claim(claim_session& session, const std::string& reason,
+                         bool charge_attempt) {
   session.stop_heartbeats();
   if (session.lease_lost()) return job_result::lost;
-  auto reply = session.api().release(session.task_id(), session.token(), reason, true);
+  auto reply = charge_attempt
+                   ? session.api().release(session.task_id(), session.token(), reason, true)
+                   : session.api().release_uncharged(session.task_id(), session.token(), reason);
   if (reply.ok()) {
-    spdlog::info("event=released task={} token={} state={} reason=\"{}\"", session.task_id(),
-                 session.token(), reply.body.value("state", std::string("?")), reason);
+    spdlog::info("event=released task={} token={} state={} charged_attempt={} reason=\"{}\"",
+                 session.task_id(), session.token(), reply.body.value("state", std::string("?")),
+                 reply.body.value("charged_attempt", charge_attempt), reason);
     return job_result::released;
   }
   if (reply.conflict()) {
@@ -35,6 +39,62 @@ job_result release_claim(claim_session& session, const std::string& reason) {
   spdlog::error("event=release_failed task={} token={} error=\"{}\"", session.task_id(),
                 session.token(), reply.error);
   return job_result::failed;
+}
+
+namespace {
+
+void tell_server(const job_context& ctx, const std::string& status, const std::string& reason) {
+  queue_api api(ctx.config.server, ctx.config.token);
+  if (!api.report_status(status, reason))
+    spdlog::warn("event=status_report_failed status={} note=\"the server did not take it\"",
+                 status);
+}
+
+}  // namespace
+
+job_result release_for_fault(const job_context& ctx, claim_session& session,
+                             const agent_fault& fault, const std::string& reason,
+                             bool charge_attempt) {
+  auto& health = ctx.health;
+  switch (health.record_fault(fault)) {
+    case agent_health::change::became_unhealthy:
+      // The one line that says what to fix.
+      spdlog::error(
+          "event=agent_unavailable failures={} fault=\"{}\" action=\"no new claims for {} s, then "
+          "one task as a probe (the wait doubles up to {} s); claims in hand are released "
+          "without charging their attempts\" hint=\"the agent command fails before doing any "
+          "work: make it run as this user (log its CLI in: claude /login, codex login, "
+          "GEMINI_API_KEY; install it; check the command)\" command=\"{}\"",
+          health.streak(), fault.description, health.backoff().count(),
+          ctx.config.unhealthy_backoff_max.count(), ctx.config.command);
+      tell_server(ctx, "unhealthy",
+                  "the agent command fails before doing any work (" +
+                      std::to_string(health.streak()) + " times in a row): " + fault.description);
+      break;
+    case agent_health::change::still_unhealthy:
+      spdlog::warn("event=agent_still_unavailable failures={} fault=\"{}\" next_probe_in_s={}",
+                   health.streak(), fault.description, health.backoff().count());
+      break;
+    default:
+      spdlog::warn("event=agent_fault failures={} fault=\"{}\" unhealthy_after={}",
+                   health.streak(), fault.description, ctx.config.unhealthy_after);
+      break;
+  }
+  return release_claim(session, reason, charge_attempt);
+}
+
+void note_agent_ran(const job_context& ctx) {
+  switch (ctx.health.record_fine()) {
+    case agent_health::change::became_healthy:
+      spdlog::info("event=agent_available note=\"the agent command runs again: claiming as usual\"");
+      tell_server(ctx, "healthy", "the agent command runs");
+      break;
+    case agent_health::change::first_fine:
+      tell_server(ctx, "healthy", "the agent command runs");
+      break;
+    default:
+      break;
+  }
 }
 
 job_result abandon(claim_session& session, const job_words& words) {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runner/agent_health.hpp"
 #include "runner/claim_session.hpp"
 
 namespace agentq::runner {
@@ -36,7 +37,21 @@ struct job_words {
 };
 
 // Sends release {retry: true, reason} and logs the outcome.
-job_result release_claim(claim_session& session, const std::string& reason);
+// charge_attempt false: {charge_attempt: false} (the runner's fault).
+job_result release_claim(claim_session& session, const std::string& reason,
+                         bool charge_attempt = true);
+
+// The command failed before doing any work (runner/agent_health.hpp): counts
+// the fault, says so once when the runner turns unhealthy (the log and the
+// server), and releases with `reason`. charge_attempt false: the task's
+// attempt is given back (a worker's claim; a review has no attempts).
+job_result release_for_fault(const job_context& ctx, claim_session& session,
+                             const agent_fault& fault, const std::string& reason,
+                             bool charge_attempt);
+
+// The command did not fault (it did some work, or failed after trying):
+// the runner is healthy (again).
+void note_agent_ran(const job_context& ctx);
 
 // The lease is gone: logs what was left undone and sends nothing.
 job_result abandon(claim_session& session, const job_words& words);

@@ -115,6 +115,25 @@ holder_reply queue_api::release(std::int64_t task_id, std::int64_t token, const 
   return holder_call("/v1/tasks/" + std::to_string(task_id) + "/release", body, patience);
 }
 
+holder_reply queue_api::release_uncharged(std::int64_t task_id, std::int64_t token,
+                                          const std::string& reason,
+                                          std::chrono::seconds patience) {
+  json body = {{"token", token},
+               {"reason", sanitize_text(redact_credentials(reason), limits::text_max)},
+               {"retry", true},
+               {"charge_attempt", false}};
+  return holder_call("/v1/tasks/" + std::to_string(task_id) + "/release", body, patience);
+}
+
+bool queue_api::report_status(const std::string& status, const std::string& reason) {
+  json body = {{"status", status}, {"reason", sanitize_text(redact_credentials(reason), 4096)}};
+  try {
+    return m_http.request("POST", "/v1/agents/me/status", body, 15s).status == 200;
+  } catch (const std::exception&) {
+    return false;  // unreachable: the next change of health tries again
+  }
+}
+
 holder_reply queue_api::review(std::int64_t task_id, std::int64_t token, bool approve,
                                const std::string& reasons, std::chrono::seconds patience) {
   json body = {{"token", token}, {"verdict", approve ? "approve" : "reject"},

@@ -94,6 +94,10 @@ parsed_config parse_config(const std::string& command_variable,
       else if (flag == "--max-tasks") c.max_tasks = to_int(flag, value(), 0, 1000000000);
       else if (flag == "--idle-exit") c.idle_exit_s = to_int(flag, value(), 0, 1000000000);
       else if (flag == "--log-level") c.log_level = value();
+      else if (flag == "--unhealthy-after") c.unhealthy_after = to_int(flag, value(), 0, 1000);
+      else if (flag == "--agent-fault-s") c.agent_fault = std::chrono::seconds(to_int(flag, value(), 0, 24 * 3600));
+      else if (flag == "--unhealthy-backoff-s") c.unhealthy_backoff = std::chrono::seconds(to_int(flag, value(), 1, 24 * 3600));
+      else if (flag == "--unhealthy-backoff-max-s") c.unhealthy_backoff_max = std::chrono::seconds(to_int(flag, value(), 1, 24 * 3600));
       else throw std::invalid_argument("unknown option '" + args[i] + "'");
     }
     c.token = choose_token(flag_token, flag_token_file, env("AGENTQ_TOKEN"),

@@ -18,6 +18,12 @@
 // | --stop-grace S   |                                 | 60 (after our SIGTERM)  |
 // | --max-tasks N    |                                 | 0 = no limit            |
 // | --idle-exit S    |                                 | 0 = never               |
+// | --unhealthy-after N |                              | 3 (0 = never)           |
+// | --agent-fault-s S   |                              | 60                      |
+// | --unhealthy-backoff-s S |                          | 30 (doubling)           |
+// | --unhealthy-backoff-max-s S |                      | 960                     |
+//
+// The last four: runner/agent_health.hpp (an agent command that cannot run).
 //
 // Each program names its command variable in its runner_profile.
 
@@ -56,6 +62,11 @@ struct runner_config {
   int max_tasks = 0;
   int idle_exit_s = 0;
   std::string log_level = "info";
+  // runner/agent_health.hpp: when the agent command cannot run.
+  int unhealthy_after = 3;
+  std::chrono::seconds agent_fault{60};
+  std::chrono::seconds unhealthy_backoff{30};
+  std::chrono::seconds unhealthy_backoff_max{960};
 };
 
 struct parsed_config {

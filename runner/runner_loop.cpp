@@ -21,7 +21,10 @@ using steady = std::chrono::steady_clock;
 
 runner_loop::runner_loop(runner_profile profile, runner_config config)
     : m_profile(std::move(profile)),
-      m_config(std::move(config)), m_workspace(m_config.workdir), m_idle_since(steady::now()) {}
+      m_config(std::move(config)), m_workspace(m_config.workdir),
+      m_health(m_config.unhealthy_after, m_config.unhealthy_backoff,
+               m_config.unhealthy_backoff_max),
+      m_idle_since(steady::now()) {}
 
 void runner_loop::request_stop() {
   if (!m_stop.stopping())
@@ -42,6 +45,22 @@ void runner_loop::wait_for_slot() {
   m_wake.wait(lock, [&] { return m_active < m_config.slots || m_stop.stopping(); });
 }
 
+bool runner_loop::ready_to_probe() {
+  if (!m_health.unhealthy()) return true;
+  {
+    std::unique_lock lock(m_mutex);
+    m_wake.wait(lock, [&] { return m_active == 0 || m_stop.stopping(); });
+  }
+  if (m_stop.stopping() || !m_health.unhealthy()) return true;
+  auto wait = m_health.resume_at() - steady::now();
+  if (wait <= steady::duration::zero()) {
+    spdlog::info("event=probe note=\"claiming one task to see whether the agent runs now\"");
+    return true;
+  }
+  sleep_interruptibly(std::chrono::ceil<std::chrono::milliseconds>(wait));
+  return false;
+}
+
 bool runner_loop::sleep_interruptibly(std::chrono::milliseconds duration) {
   std::unique_lock lock(m_mutex);
   return !m_wake.wait_for(lock, duration, [&] { return m_stop.stopping(); });
@@ -49,7 +68,7 @@ bool runner_loop::sleep_interruptibly(std::chrono::milliseconds duration) {
 
 int runner_loop::run() {
   const std::string& name = m_profile.program;
-  job_context ctx{m_config, m_workspace, m_stop};
+  job_context ctx{m_config, m_workspace, m_stop, m_health};
 
   std::unique_ptr<queue_api> api;
   try {
@@ -110,6 +129,8 @@ int runner_loop::run() {
       break;
     }
     wait_for_slot();
+    if (m_stop.stopping()) break;
+    if (!ready_to_probe()) continue;
     if (m_stop.stopping()) break;
 
     int wait_s = m_config.wait_s;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "runner/agent_health.hpp"
 #include "runner/claim_session.hpp"
 #include "runner/git_workspace.hpp"
 #include "runner/runner_config.hpp"
@@ -36,12 +37,16 @@ class runner_loop {
 
  private:
   void wait_for_slot();
+  // While the agent cannot run: one task at a time, after the backoff.
+  // Answers false when the loop should look again (woken, or still waiting).
+  bool ready_to_probe();
   bool sleep_interruptibly(std::chrono::milliseconds duration);
 
   runner_profile m_profile;
   runner_config m_config;
   git_workspace m_workspace;
   stop_state m_stop;
+  agent_health m_health;
   std::mutex m_mutex;
   std::condition_variable m_wake;
   int m_active = 0;

@@ -47,6 +47,16 @@ std::string choose_summary(const fs::path& dir, const std::string& last_lines) {
 job_result finish_work(const job_context& ctx, claim_session& session, const checkout& co,
                        const command_result& ran) {
   if (auto ended = end_of_command(ctx, session, ran, words)) return *ended;
+  if (auto fault = classify_fault(ran, ctx.config.agent_fault)) {
+    // It could not even start on the task (no login, no program): the
+    // runner's fault, so the task keeps its attempt.
+    return release_for_fault(ctx, session, *fault,
+                             "agent failed: the command ended with " + fault->description +
+                                 " (it did no work: a fault of the runner, not the task: attempt "
+                                 "not charged)",
+                             false);
+  }
+  note_agent_ran(ctx);
   if (!ran.status.success())
     return release_claim(session, with_last_output("agent failed: the command ended with " +
                                                        ran.status.describe(),

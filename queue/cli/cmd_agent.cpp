@@ -52,14 +52,23 @@ int run_agent(const connection_options& conn, const std::vector<std::string>& ar
       return exit_ok;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& agent : answer["agents"])
+    for (const auto& agent : answer["agents"]) {
+      // What its runner last reported (docs/api.md "Runner health").
+      const auto runner = agent.value("runner", nlohmann::json());
+      std::string health = "-";
+      if (runner.is_object()) {
+        health = cell(runner["status"]) + " since " + cell(runner["at"]);
+        if (runner["reason"].is_string()) health += ": " + cell(runner["reason"]);
+      }
       rows.push_back({cell(agent["name"]), cell(agent["role"]), cell(agent["created_at"]),
                       agent["revoked_at"].is_null() ? "active"
-                                                    : "revoked " + cell(agent["revoked_at"])});
+                                                    : "revoked " + cell(agent["revoked_at"]),
+                      health});
+    }
     if (rows.empty())
       std::cout << "no agents (add one: agentq agent add NAME --role worker)\n";
     else
-      print_table({"NAME", "ROLE", "CREATED", "STATUS"}, rows);
+      print_table({"NAME", "ROLE", "CREATED", "STATUS", "RUNNER"}, rows);
     return exit_ok;
   }
   if (verb == "revoke") {

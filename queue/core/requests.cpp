@@ -338,6 +338,21 @@ outcome<release_request> parse_release_request(const json& body) {
     r.token = token_field(f);
     r.reason = f.optional_string("reason", limits::text_max).value_or("");
     r.retry = f.boolean("retry", true);
+    r.charge_attempt = f.boolean("charge_attempt", true);
+    if (!r.charge_attempt && !r.retry)
+      throw bad_field("'charge_attempt': false gives the attempt back for another try: it needs "
+                      "'retry' true");
+    return r;
+  });
+}
+
+outcome<runner_status_request> parse_runner_status_request(const json& body) {
+  return parse<runner_status_request>(body, [](field_reader& f) {
+    runner_status_request r;
+    r.status = f.string("status", 16);
+    if (r.status != "healthy" && r.status != "unhealthy")
+      throw bad_field("'status' must be \"healthy\" or \"unhealthy\"");
+    r.reason = f.optional_string("reason", 4096);
     return r;
   });
 }

@@ -67,6 +67,9 @@ struct release_request {
   std::int64_t token = 0;
   std::string reason;
   bool retry = true;
+  // false: the runner's fault (its agent could not run), not the task's: the
+  // claim's attempt is given back (docs/api.md "Runner health").
+  bool charge_attempt = true;
 };
 
 enum class verdict { approve, reject };
@@ -107,6 +110,12 @@ outcome<new_agent> parse_new_agent(const nlohmann::json& body);
 outcome<new_repo> parse_new_repo(const nlohmann::json& body);
 outcome<resolve_request> parse_resolve_request(const nlohmann::json& body);
 // note_field: "note" for requeue and approve, "reason" for cancel.
+// POST /v1/agents/me/status (docs/api.md "Runner health").
+struct runner_status_request {
+  std::string status;  // "healthy" | "unhealthy"
+  std::optional<std::string> reason;
+};
+outcome<runner_status_request> parse_runner_status_request(const nlohmann::json& body);
 outcome<note_request> parse_note_request(const nlohmann::json& body,
                                          const std::string& note_field);
 

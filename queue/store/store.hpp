@@ -120,6 +120,18 @@ class store {
                                  const agent_identity& agent);
   outcome<state_change> release(std::int64_t task_id, const release_request& request,
                                 const agent_identity& agent, const backoff_policy& backoff);
+  // Runner health (issue 15; queue/store/runner_health.cpp). A release the
+  // runner's fault, not the task's: the attempt is given back, unless the
+  // task was given back so uncharged_releases_max times already (then it is
+  // an ordinary release). `charged` says which it was.
+  outcome<state_change> release_uncharged(std::int64_t task_id, const release_request& request,
+                                          const agent_identity& agent,
+                                          const backoff_policy& backoff, bool& charged);
+  // A runner's last reported health: {name, status, reason, at}.
+  outcome<nlohmann::json> set_runner_status(const agent_identity& agent,
+                                            const runner_status_request& request);
+  static constexpr int uncharged_releases_max = 10;
+
   outcome<rejection> reject(std::int64_t task_id, const review_request& request,
                             const agent_identity& agent);
   // Records the approval and a pending merge; answers the merge's id. A

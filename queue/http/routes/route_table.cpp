@@ -34,6 +34,7 @@ const std::vector<route>& route_table() {
       {"POST", "/v1/agents", admin_only, true, routes::add_agent},
       {"GET", "/v1/agents", admin_only, true, routes::list_agents},
       {"DELETE", "/v1/agents/{name}", admin_only, true, routes::revoke_agent},
+      {"POST", "/v1/agents/me/status", holders, true, routes::set_runner_status},
 
       {"GET", "/v1/disagreements", any_agent, true, routes::list_disagreements},
       {"GET", "/v1/disagreements/{id}", any_agent, true, routes::get_disagreement},

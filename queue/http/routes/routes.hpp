@@ -32,6 +32,7 @@ http_reply list_repos(route_context& ctx);
 
 // agents.cpp
 http_reply whoami(route_context& ctx);
+http_reply set_runner_status(route_context& ctx);  // runner_status.cpp
 http_reply add_agent(route_context& ctx);
 http_reply list_agents(route_context& ctx);
 http_reply revoke_agent(route_context& ctx);
