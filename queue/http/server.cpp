@@ -93,6 +93,7 @@ int run_server(const server_config& config) {
   handler_config handler_conf;
   handler_conf.admin_token = config.admin_token;
   handler_conf.default_lease_s = config.lease_s;
+  handler_conf.first_lease_s = config.first_lease_s;
   handler_conf.backoff.base_s = config.retry_backoff_s;
   request_handler handler(handler_conf, services);
 
@@ -114,9 +115,16 @@ int run_server(const server_config& config) {
     auto step = std::make_shared<git_step>(std::move(*first.git));
     auto answer = [&pool, &handler, step, route = first.route, finish](git_outcome outcome) {
       pool.post([&handler, step, route, finish, outcome = std::move(outcome)](db_slot& slot) {
-        auto result =
-            handler.finish_git(route, *step, outcome, [&]() -> store& { return slot.get(); });
+        auto get_store = [&]() -> store& { return slot.get(); };
+        auto result = handler.finish_git(route, *step, outcome, get_store);
+        // The only write after a git step is the submit, which answers a
+        // repeat of a landed submit with the same success: a broken
+        // connection gets one more go on a fresh one (docs/api.md, "Retries").
         if (result.database_failed) slot.drop();
+        if (result.database_failed && result.connection_broke) {
+          result = handler.finish_git(route, *step, outcome, get_store);
+          if (result.database_failed) slot.drop();
+        }
         finish(std::move(result.reply));
       });
     };
@@ -157,8 +165,16 @@ int run_server(const server_config& config) {
     }
     const auto generation = waiters.generation();
     pool.post([&handler, &waiters, &run_git_step, ex, finish, generation](db_slot& slot) {
-      auto result = handler.begin(ex->request(), [&]() -> store& { return slot.get(); });
+      auto get_store = [&]() -> store& { return slot.get(); };
+      auto result = handler.begin(ex->request(), get_store);
       if (result.database_failed) slot.drop();
+      // A connection that broke under the request (a killed backend) is not
+      // the database being down: once more on a fresh connection, when
+      // nothing committed or a repeat is safe (docs/api.md, "Retries").
+      if (request_handler::worth_one_retry(result, ex->request())) {
+        result = handler.begin(ex->request(), get_store);
+        if (result.database_failed) slot.drop();
+      }
       if (result.git) return run_git_step(std::move(result), finish);
       if (!result.park) return finish(std::move(result.reply));
       auto parked = waiters.park(std::move(*result.park), generation, finish);

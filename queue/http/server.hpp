@@ -33,6 +33,7 @@ struct server_config {
   int git_threads = 4;        // the git executor's threads (queue/git/git_executor.hpp)
   int git_per_remote = 2;     // git operations of one remote running at once
   bool keep_task_branches = false;  // true: the merger leaves agentq/<id>/<token> branches
+  int first_lease_s = defaults::first_lease_s;  // a claim's lease until its first heartbeat
 };
 
 // Runs the server until SIGTERM or SIGINT; answers the process exit code.
