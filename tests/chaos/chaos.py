@@ -463,7 +463,15 @@ class Chaos:
             victims = [r for r in self.runners if r.alive() and not r.stopped]
             if not victims:
                 return False
-            r = rng.choice(victims)
+            # A runner that holds a claim now, when there is one: its late
+            # calls after SIGCONT are what must be refused.
+            try:
+                holders = set(self.psql("select a.name from claims c join agents a "
+                                        "on a.id = c.agent_id where c.ended_at is null"))
+            except RuntimeError:
+                holders = set()
+            busy = [r for r in victims if r.name in holders]
+            r = rng.choice(busy or victims)
             pause = self.o.lease_s + rng.uniform(1.5, 4.0)
             r.stopped = True
             r.signal(signal.SIGSTOP)
