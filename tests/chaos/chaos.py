@@ -48,6 +48,11 @@ import sys
 import threading
 import time
 
+# Single-fault scenarios for the recovery table: (fault kind, repeat every
+# N seconds through the middle third, or None for once).
+SCENARIOS = {"kill_worker": ("kill_worker", None), "repeated_kills": ("kill_worker", 3.0),
+             "pg_restart": ("pg_restart", None), "pg_terminate": ("pg_terminate", 0.5),
+             "kill_server": ("kill_server", None)}
 FAULT_KINDS = ["kill_worker", "kill_reviewer", "kill_server", "stop_runner", "pg_restart",
                "pg_terminate", "drop_connections", "git_stall"]
 ADMIN_TOKEN = "chaos-admin-token-0123456789abcdef"
@@ -367,20 +372,23 @@ class Chaos:
         keys = [f"k{i + 1}" for i in range(n)]
         no_cancel = set()  # tasks others depend on are never cancelled
         for i, key in enumerate(keys):
-            roll = self.rng.random()
+            roll = 1.0 if self.o.scenario else self.rng.random()
             kind = "plain"
             if roll < 0.15:
                 kind = "reject-once"
             elif roll < 0.25:
                 kind = "reject-twice"
             deps = []
-            if i >= 3 and self.rng.random() < 0.2:
+            if i >= 3 and not self.o.scenario and self.rng.random() < 0.2:
                 candidates = [k for k in keys[:i] if not self.tasks[k]["cancel"]]
                 deps = self.rng.sample(candidates, min(len(candidates), self.rng.choice([1, 2])))
                 no_cancel.update(deps)
             self.tasks[key] = {"kind": kind, "deps": deps, "cancel": False}
-        for key in keys:
-            if key not in no_cancel and self.rng.random() < 0.1:
+        # About a tenth is cancelled on the way, from the later half (most
+        # likely still queued or in work when the cancel comes).
+        if not self.o.scenario:
+            later = [k for k in keys[n // 2:] if k not in no_cancel]
+            for key in self.rng.sample(later, min(len(later), max(1, n // 10))):
                 self.tasks[key]["cancel"] = True
         # Later tasks may depend on a task planned for cancel only if chosen
         # before the plan: drop those edges instead.
@@ -526,19 +534,71 @@ class Chaos:
     def cancel_some(self, elapsed_share):
         for key, t in self.tasks.items():
             if t["cancel"] and key not in self.cancel_answers and \
-                    self.rng.random() < 0.02 + elapsed_share * 0.1:
+                    self.rng.random() < 0.1 + elapsed_share * 0.5:
                 status, answer = api(self.servers[self.rng.choice("AB")]["port"], "POST",
                                      f"/v1/tasks/{t['id']}/cancel", ADMIN_TOKEN,
-                                     {"note": "chaos: cancelled on the way"})
+                                     {"reason": "chaos: cancelled on the way"})
                 if status is None or status == 503:
                     continue  # try again later
                 self.cancel_answers[key] = status
+                log(f"cancel {key} (task {t['id']}): {status}")
 
     # -------------------------------------------------------------- main loop
+
+    def run_scenario(self):
+        """Recovery, measured: completions per second before, during and after
+        one kind of fault. Reports; asserts nothing about timings."""
+        kind, every = SCENARIOS[self.o.scenario]
+        duration = self.o.minutes * 60
+        start = time.time()
+        fault_at = start + duration / 3
+        fault_end = start + 2 * duration / 3 if every else fault_at
+        self.started = time.monotonic()
+        self.pending = []
+        while time.time() < fault_at:
+            time.sleep(0.1)
+        self.inject(kind)
+        while every and time.time() < fault_end:
+            time.sleep(every)
+            self.inject(kind)
+        for t in self.pending:
+            t.join()
+        if not every:
+            fault_end = time.time()  # the fault is over when its process is back
+        end = start + duration
+        while time.time() < end:
+            time.sleep(0.2)
+        done_at = [float(x) for x in self.psql(
+            "select extract(epoch from at) from events where kind = 'merged'")]
+        self.stop_all()
+
+        def rate(a, b):
+            return sum(1 for t in done_at if a <= t < b) / max(b - a, 1e-9)
+        warmup = min(10.0, duration / 9)
+        baseline = rate(start + warmup, fault_at)
+        during = rate(fault_at, max(fault_end, fault_at + 5))
+        after = rate(max(fault_end, fault_at + 5), end)
+        back = None
+        t = fault_at
+        while t + 5 <= end:
+            if baseline > 0 and rate(t, t + 5) >= 0.9 * baseline:
+                back = t - fault_at
+                break
+            t += 0.5
+        share = f"{100 * after / baseline:.0f} %" if baseline else "n/a"
+        back_text = f"{back:.1f} s" if back is not None else "not within the run"
+        print("| scenario | baseline /s | fault phase /s | recovery /s | recovery share | "
+              "back to 90 % after |")
+        print("|---|---|---|---|---|---|")
+        print(f"| {self.o.scenario} | {baseline:.2f} | {during:.2f} | {after:.2f} | {share} | "
+              f"{back_text} |")
+        return 0
 
     def run(self):
         self.setup()
         self.add_tasks()
+        if self.o.scenario:
+            return self.run_scenario()
         self.pending = []
         self.started = time.monotonic()
         duration = self.o.minutes * 60
@@ -752,6 +812,10 @@ def main():
                         help="longest an agent takes, seconds [2]")
     parser.add_argument("--settle-s", type=int, default=240,
                         help="how long to wait for every task to end after the faults [240]")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS),
+                        help="measure recovery instead: plain tasks, a baseline third, then one "
+                             "kind of fault (once, or repeated through the middle third), and "
+                             "completions per second in each phase (docs/recovery.md)")
     parser.add_argument("--build-dir", required=True, help=argparse.SUPPRESS)
     parser.add_argument("--work", required=True, help=argparse.SUPPRESS)
     parser.add_argument("--source", required=True, help=argparse.SUPPRESS)
