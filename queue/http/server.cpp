@@ -121,7 +121,8 @@ int run_server(const server_config& config) {
         // repeat of a landed submit with the same success: a broken
         // connection gets one more go on a fresh one (docs/api.md, "Retries").
         if (result.database_failed) slot.drop();
-        if (result.database_failed && result.connection_broke) {
+        for (int retry = 0; retry < 2 && result.database_failed && result.connection_broke;
+             ++retry) {
           result = handler.finish_git(route, *step, outcome, get_store);
           if (result.database_failed) slot.drop();
         }
@@ -171,7 +172,10 @@ int run_server(const server_config& config) {
       // A connection that broke under the request (a killed backend) is not
       // the database being down: once more on a fresh connection, when
       // nothing committed or a repeat is safe (docs/api.md, "Retries").
-      if (request_handler::worth_one_retry(result, ex->request())) {
+      // Twice at most: the fresh connection may be killed too (a killer that
+      // sweeps every backend), but a database that is down fails to connect.
+      for (int retry = 0; retry < 2 && request_handler::worth_one_retry(result, ex->request());
+           ++retry) {
         result = handler.begin(ex->request(), get_store);
         if (result.database_failed) slot.drop();
       }

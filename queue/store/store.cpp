@@ -66,9 +66,21 @@ std::string to_pg_array(const std::vector<std::string>& values) {
 
 namespace store_detail {
 
+// libpq's own words when the socket closed under a statement (a killed
+// backend whose FATAL message was lost, a server gone away): such a failure
+// carries no SQLSTATE, and libpqxx 6 reports it as a plain failure.
+bool says_connection_closed(const std::string& message) {
+  for (const char* words : {"server closed the connection", "terminating connection",
+                            "no connection to the server", "could not receive data from server",
+                            "could not send data to server", "connection not open",
+                            "Lost connection"})
+    if (message.find(words) != std::string::npos) return true;
+  return false;
+}
+
 bool is_connection_failure(const pqxx::sql_error& error) {
   const std::string& state = error.sqlstate();
-  if (state.size() != 5) return false;  // no SQLSTATE: libpqxx found the fault itself
+  if (state.size() != 5) return says_connection_closed(error.what());  // libpq saw it itself
   return state.compare(0, 2, "08") == 0 || state.compare(0, 2, "53") == 0 ||
          state == "57P01" || state == "57P02" || state == "57P03";
 }
@@ -89,8 +101,9 @@ void rethrow_as_unavailable() {
     // input must never be reported as 503 (that one becomes a refusal).
     throw database_unavailable(e.what(), false);
   } catch (const pqxx::failure& e) {
-    // The same for libpqxx's other failures (issue 10 narrows this too).
-    throw database_unavailable(e.what(), false);
+    // The same for libpqxx's other failures (issue 10 narrows this too),
+    // but for a connection that closed under the statement.
+    throw database_unavailable(e.what(), says_connection_closed(e.what()));
   }
 }
 

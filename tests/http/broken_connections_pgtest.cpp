@@ -82,6 +82,20 @@ TEST_CASE("backends killed twice a second: claims, adds and submits never answer
 
   INFO("backends killed: " << killed.load() << ", answers: " << answered);
   for (const auto& f : failures) UNSCOPED_INFO(f);
+  if (!failures.empty()) {  // what the server saw, for the failure's report
+    const auto log = server.log();
+    std::size_t start = 0;
+    for (int shown = 0; start < log.size() && shown < 40;) {
+      auto end = log.find('\n', start);
+      if (end == std::string::npos) end = log.size();
+      const auto line = log.substr(start, end - start);
+      if (line.find("level=warning") != std::string::npos || line.find("level=error") != std::string::npos) {
+        UNSCOPED_INFO(line);
+        ++shown;
+      }
+      start = end + 1;
+    }
+  }
   CHECK(failures.empty());
   // The fault bit: connections the server was using were killed, many times.
   CHECK(killed.load() >= 10);
