@@ -62,6 +62,7 @@ claim_session::claim_session(const job_context& ctx, json answer, lease_clock::t
   m_task_id = m_answer.at("task").at("id").get<std::int64_t>();
   m_token = claim.at("token").get<std::int64_t>();
   int lease_s = claim.value("lease_s", ctx.config.lease_s.value_or(defaults::lease_s));
+  int first_lease_s = claim.value("first_lease_s", lease_s);
   m_api = std::make_unique<queue_api>(ctx.config.server, ctx.config.token);
   m_beat_api = std::make_shared<queue_api>(ctx.config.server, ctx.config.token);
 
@@ -82,7 +83,7 @@ claim_session::claim_session(const job_context& ctx, json answer, lease_clock::t
         std::lock_guard lock(m_mutex);
         return m_process ? m_process->output().last_line() : m_phase;
       },
-      [this](const std::string& why) { on_lease_lost(why); });
+      [this](const std::string& why) { on_lease_lost(why); }, std::chrono::seconds(first_lease_s));
 }
 
 claim_session::~claim_session() { m_keeper->stop(); }

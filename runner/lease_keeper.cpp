@@ -49,12 +49,20 @@ lease_decision decide(const heartbeat_reply& reply, lease_clock::time_point sent
 }
 
 lease_keeper::lease_keeper(milliseconds lease, lease_clock::time_point claimed_at, beat_fn beat,
-                           progress_fn progress, lost_fn on_lost)
+                           progress_fn progress, lost_fn on_lost, milliseconds first_lease)
     : m_lease(lease),
       m_beat(std::move(beat)),
       m_progress(std::move(progress)),
       m_on_lost(std::move(on_lost)),
-      m_deadline(claimed_at + lease) {
+      m_deadline(claimed_at + lease),
+      m_first_beat(claimed_at + beat_interval(lease)) {
+  // A short first lease: beat at once, so the server makes it the whole one
+  // long before the short one runs out.
+  if (first_lease > milliseconds(0) && first_lease < lease) {
+    m_deadline = claimed_at + first_lease;
+    m_first_beat = claimed_at;
+    m_short_first = true;
+  }
   m_thread = std::thread([this] { loop(); });
 }
 
@@ -91,7 +99,7 @@ int lease_keeper::beats() const {
 
 void lease_keeper::loop() {
   std::unique_lock lock(m_mutex);
-  auto next = m_deadline - m_lease + beat_interval(m_lease);
+  auto next = m_first_beat;
   for (;;) {
     // Wake at the next beat, or at the deadline if that comes first.
     auto wake_at = std::min(next, m_deadline);
@@ -101,12 +109,17 @@ void lease_keeper::loop() {
     if (now < wake_at) continue;
 
     heartbeat_reply reply;
-    if (now >= m_deadline) {
+    // The first beat of a short first lease always goes out: claimed_at is
+    // when the claim was asked for, and a long-poll may have waited longer
+    // than the first lease before the server granted it; the server knows.
+    const bool first_beat = m_short_first && m_beats == 0;
+    if (now >= m_deadline && !first_beat) {
       reply.outcome = heartbeat_reply::kind::unavailable;
       reply.detail = "no heartbeat got through";
     } else {
       // The call may take at most until the lease would run out.
       auto limit = std::chrono::duration_cast<milliseconds>(m_deadline - now);
+      if (first_beat) limit = std::max(limit, beat_interval(m_lease));
       lock.unlock();
       std::string progress = m_progress ? m_progress() : std::string();
       reply = m_beat(progress, std::max(limit, milliseconds(100)));

@@ -2,7 +2,7 @@
 // Keeps a claim's lease alive while its command runs (docs/api.md §6).
 //
 // A thread heartbeats every lease/3 with the command's latest output line as
-// progress. The lease is lost — and on_lost runs AT ONCE, from this thread,
+// progress (the first at once when the claim came with a short first lease). The lease is lost — and on_lost runs AT ONCE, from this thread,
 // to kill the command's process group — when:
 //   - the server refuses the heartbeat (409 stale_token / lease_expired: the
 //     task was cancelled or reclaimed; 401/403/404 likewise: the claim can
@@ -59,8 +59,12 @@ class lease_keeper {
   using lost_fn = std::function<void(const std::string& why)>;
 
   // claimed_at: when the claim was asked for (the lease counts from then).
+  // first_lease: the claim's short first lease (docs/api.md §5), when it is
+  // shorter than `lease`: the first heartbeat goes out at once, and the
+  // lease lasts first_lease until a heartbeat renews it.
   lease_keeper(std::chrono::milliseconds lease, lease_clock::time_point claimed_at, beat_fn beat,
-               progress_fn progress, lost_fn on_lost);
+               progress_fn progress, lost_fn on_lost,
+               std::chrono::milliseconds first_lease = std::chrono::milliseconds(0));
   ~lease_keeper();  // stop()
   lease_keeper(const lease_keeper&) = delete;
   lease_keeper& operator=(const lease_keeper&) = delete;
@@ -87,6 +91,8 @@ class lease_keeper {
   bool m_lost = false;
   std::string m_lost_reason;
   lease_clock::time_point m_deadline;
+  lease_clock::time_point m_first_beat;
+  bool m_short_first = false;  // the claim came with a short first lease
   int m_beats = 0;
   std::thread m_thread;
 };

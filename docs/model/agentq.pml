@@ -32,6 +32,15 @@
  *                            the base branch already has the commit
  *   MUTANT_CLAIM_NO_BUMP     a claim takes currval('fencing_token_seq') instead
  *                            of nextval
+ *   MUTANT_RETRY_ANY_TOKEN   a retried submit (store/retried_calls.cpp) is
+ *                            answered with success when the caller submitted
+ *                            the task before, whatever the token it sends
+ *
+ * A submit answered 200 always has its submission recorded under the very
+ * token it sent: the first time, and when a submit that landed is retried
+ * (its answer was lost) and answered the same success (docs/api.md,
+ * "Retries"). The short first lease (--first-lease-s) needs nothing here:
+ * a lease runs out at any moment in this model already.
  */
 
 #define NA 3          /* agents; each may claim as a worker or as a reviewer */
@@ -70,6 +79,7 @@ byte  worked[2];         /* bit a: agent a has held a worker claim on the task *
 
 /* ---- submissions: only the latest one of a task is ever read */
 byte  sub_tok[2];        /* the claim that submitted; 0: none */
+byte  sub_by[2];         /* the agent that submitted it (for a retry's check) */
 bit   branch_moved[2];   /* its branch was pushed again after the submit */
 
 /* ---- merges: one row per task is pending or merged at a time (a conflict
@@ -178,7 +188,15 @@ inline heartbeat(x, tok, me, ok) {
 #else
 #define SUBMIT_GUARD(x, tok, me) (state[x] == WORKING && HOLDS(x, tok, me))
 #endif
-inline submit(x, tok, me) {
+/* A refused submit whose token already submitted, by this caller, is a
+   retry of a call that landed: claims_landed_call.sql finds its event and
+   the answer is the same success, nothing written. */
+#ifdef MUTANT_RETRY_ANY_TOKEN
+#define LANDED(x, tok, me) (sub_tok[x] != 0 && sub_by[x] == (me))
+#else
+#define LANDED(x, tok, me) (sub_tok[x] == (tok) && (tok) != 0 && sub_by[x] == (me))
+#endif
+inline submit(x, tok, me, ok) {
   atomic {
     if
     :: SUBMIT_GUARD(x, tok, me) ->
@@ -186,14 +204,20 @@ inline submit(x, tok, me) {
        state[x] = AWAIT;
        close_claim(x, tok);                         /* claim_row: c.token = $2 */
        claim_token[x] = 0; claim_agent[x] = NOBODY; lease_live[x] = 0;
-       sub_tok[x] = tok; branch_moved[x] = 0        /* the submission CTE */
-    :: !SUBMIT_GUARD(x, tok, me) ->                 /* 409 */
+       sub_tok[x] = tok; sub_by[x] = me; branch_moved[x] = 0;  /* the submission CTE */
+       ok = 1
+    :: !SUBMIT_GUARD(x, tok, me) && LANDED(x, tok, me) ->
+       ok = 1                                       /* 200: the retry of a landed submit */
+    :: !SUBMIT_GUARD(x, tok, me) && !LANDED(x, tok, me) ->  /* 409 */
+       ok = 0;
 #ifdef REACH_STALE_SUBMIT
        /* witness: refused, though the caller holds the task under a newer token */
        assert(!(state[x] == WORKING && HOLDS(x, claim_token[x], me) && tok != claim_token[x]));
 #endif
        skip
-    fi
+    fi;
+    /* What the runner trusts: a 200 means its work is recorded under this token. */
+    assert(!ok || sub_tok[x] == tok)
   }
 }
 
@@ -311,12 +335,16 @@ end:
        fi;
        if
        :: heartbeat(t, k, a, ok)
-       :: submit(t, k, a)
+       :: submit(t, k, a, ok)
        :: release(t, k, a)
        :: approve(t, k, a)
        :: reject(t, k, a)
        fi;
        a = 0; t = 0; k = 0; ok = 0 }
+  /* A worker whose submit's answer was lost sends it again (to any
+     server), at any later moment: the same token, in its own name. */
+  :: atomic { sub_tok[0] != 0 -> submit(0, sub_tok[0], sub_by[0], ok); assert(ok); ok = 0 }
+  :: atomic { sub_tok[1] != 0 -> submit(1, sub_tok[1], sub_by[1], ok); assert(ok); ok = 0 }
 #ifdef MUTANT_MERGE_BRANCH_TIP
   :: atomic { sub_tok[0] != 0 && !branch_moved[0] -> branch_moved[0] = 1 }
   :: atomic { sub_tok[1] != 0 && !branch_moved[1] -> branch_moved[1] = 1 }

@@ -118,6 +118,7 @@ run mutant-submit-no-token fail -DMUTANT_SUBMIT_NO_TOKEN
 run mutant-merge-branch-tip fail -DMUTANT_MERGE_BRANCH_TIP
 run mutant-reconcile-blind fail -DMUTANT_RECONCILE_BLIND
 run mutant-claim-no-bump fail -DMUTANT_CLAIM_NO_BUMP
+run mutant-retry-any-token fail -DMUTANT_RETRY_ANY_TOKEN
 for witness in TAKEOVER STALE_SUBMIT REJECT_BACK NEEDS_HUMAN RECONCILE BOTH_DONE OVERRIDE_DONE; do
   run "witness-$(echo "$witness" | tr 'A-Z_' 'a-z-')" fail "-DREACH_$witness"
 done

@@ -29,6 +29,8 @@ Options (environment variable defaults in brackets):
   --admin-token TOKEN     bootstrap admin secret [AGENTQ_ADMIN_TOKEN; none: only
                           agents with the admin role can administer]
   --lease-s N             lease of a claim that names none (5..3600) [300]
+  --first-lease-s N       a claim's lease until its first heartbeat, when shorter
+                          (0..3600; 0: the whole lease from the start) [10]
   --db-pool N             database connections serving requests [8]
   --retry-backoff-s N     backoff of a released task: N, 2N, 4N ... seconds [5]
   --git-cache DIR         bare mirrors for submit checks and merges
@@ -74,7 +76,7 @@ void setup_logging() {
 int run_serve(const std::vector<std::string>& args) {
   arg_list list(args,
                 {"database-url", "listen", "admin-token", "lease-s", "db-pool", "retry-backoff-s",
-                 "git-cache", "git-timeout-s", "repo-roots"},
+                 "git-cache", "git-timeout-s", "repo-roots", "first-lease-s"},
                 {"help", "keep-task-branches", "allow-private-repo-hosts"});
   if (list.flag("help")) {
     std::cout << serve_usage;
@@ -94,6 +96,11 @@ int run_serve(const std::vector<std::string>& args) {
     if (config.lease_s < defaults::lease_min_s || config.lease_s > defaults::lease_max_s)
       usage_error("--lease-s must be " + std::to_string(defaults::lease_min_s) + ".." +
                   std::to_string(defaults::lease_max_s));
+  }
+  if (auto v = list.value("first-lease-s")) {
+    config.first_lease_s = parse_int(*v, "--first-lease-s");
+    if (config.first_lease_s < 0 || config.first_lease_s > defaults::lease_max_s)
+      usage_error("--first-lease-s must be 0.." + std::to_string(defaults::lease_max_s));
   }
   if (auto v = list.value("db-pool")) {
     config.db_pool = parse_int(*v, "--db-pool");

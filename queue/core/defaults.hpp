@@ -18,5 +18,9 @@ inline constexpr const char* server_url = "http://127.0.0.1:7420";
 inline constexpr int lease_min_s = 5;
 inline constexpr int lease_max_s = 3600;
 inline constexpr int lease_s = 300;
+// A claim's first lease (agentq serve --first-lease-s): until its first
+// heartbeat a claim runs out this soon, so a claim that nobody acts on comes
+// back in seconds; 0 turns it off. The runners heartbeat right after claiming.
+inline constexpr int first_lease_s = 10;
 
 }  // namespace agentq::defaults

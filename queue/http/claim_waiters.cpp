@@ -144,7 +144,15 @@ void claim_waiters::drain(db_slot& slot) {
     std::optional<http_reply> reply;
     bool failed = false;
     try {
-      reply = m_handler.claim_now(e.claim, slot.get());
+      try {
+        reply = m_handler.claim_now(e.claim, slot.get());
+      } catch (const database_unavailable& ex) {
+        // A broken connection is not the database being down: once more on
+        // a fresh one (a claim is safe to repeat: docs/api.md, "Retries").
+        if (!ex.connection_lost()) throw;
+        slot.drop();
+        reply = m_handler.claim_now(e.claim, slot.get());
+      }
     } catch (const database_unavailable& ex) {
       spdlog::warn("event=parked_claim_failed error=\"{}\"", ex.what());
       slot.drop();

@@ -25,12 +25,10 @@ store& db_slot::get() {
 }
 
 void db_slot::drop() {
-  // Only a live connection counts as a new failure: dropping after a refused
-  // reconnect must not push the next attempt further away.
-  if (!m_store) return;
+  // One broken connection (a killed backend, a restarted pooler) says nothing
+  // about the database: the next get() connects at once. Only a refused
+  // connect starts the pause, so an unreachable database fails fast.
   m_store.reset();
-  m_failed = true;
-  m_failed_at = std::chrono::steady_clock::now();
 }
 
 db_pool::db_pool(std::string database_url, int size, std::chrono::milliseconds reconnect_pause)

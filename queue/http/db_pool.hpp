@@ -4,9 +4,9 @@
 // thread-safe, so a connection is only ever used by its thread.
 //
 // A connection that failed is dropped, and the next job that needs one
-// connects anew — but not more often than once per `reconnect_pause`, so
-// while the database is down requests fail fast (503) instead of queueing
-// behind connection attempts.
+// connects anew at once. A connect that fails is not tried again for
+// `reconnect_pause`, so while the database is down requests fail fast (503)
+// instead of queueing behind connection attempts.
 
 #include <chrono>
 #include <condition_variable>

@@ -87,11 +87,14 @@ void request_handler::answer_guarded(handler_result& result, const Answer& answe
     if (r.why.code == error_code::stale_token && m_services.metrics)
       m_services.metrics->add_stale_token_refusal();
     failed = error(r.why);
-  } catch (const database_unavailable&) {
+  } catch (const database_unavailable& e) {
     // The database is unreachable, or the connection broke mid-call: nothing
-    // was committed that the caller was told about; it may retry.
+    // was committed that the caller was told about; it may retry (and the
+    // server does once itself when the connection broke: worth_one_retry()).
     failed = unavailable("the database is unavailable; retry later");
     result.database_failed = true;
+    result.connection_broke = e.connection_lost();
+    result.commit_in_doubt = e.may_have_committed();
   } catch (const std::exception& e) {
     // A bug, not a refusal: answer anyway (the client must not hang) and say
     // so in the log. No contract code fits; 500 tells the truth.
@@ -187,7 +190,7 @@ handler_result request_handler::dispatch(const http_request& request,
 }
 
 std::optional<http_reply> request_handler::claim_now(const parked_claim& claim, store& db) {
-  auto grants = db.claim(claim.agent, claim.queues, claim.lease_s, 1);
+  auto grants = db.claim(claim.agent, claim.queues, claim.lease_s, 1, m_config.first_lease_s);
   if (grants.empty()) return std::nullopt;
   if (m_services.metrics) m_services.metrics->add_claims_granted(1);
   return json_reply(200, grants.front().answer);

@@ -98,11 +98,18 @@ struct handler_result {
   std::optional<parked_events> wait_for_events;  // set: nothing yet; park the poll
   std::optional<git_step> git;       // set by begin(): run it, then finish_git()
   bool database_failed = false;      // the store's connection failed: drop it
+  // The failure was the connection breaking (docs/api.md, "Retries"): the
+  // caller drops it and runs the request once more on a fresh connection
+  // when nothing can have committed, or when the commit is in doubt and
+  // the request is safe to repeat (safe_to_repeat()).
+  bool connection_broke = false;
+  bool commit_in_doubt = false;
 };
 
 struct handler_config {
   std::optional<std::string> admin_token;  // AGENTQ_ADMIN_TOKEN; none: admin API off
   int default_lease_s = defaults::lease_s;  // agentq serve --lease-s
+  int first_lease_s = defaults::first_lease_s;  // agentq serve --first-lease-s (0: off)
   backoff_policy backoff;                  // agentq serve --retry-backoff-s
   int retry_after_s = 2;                   // Retry-After of a 503
   repo_url_policy repo_urls;  // which repository URLs POST /v1/repos accepts
@@ -143,6 +150,15 @@ class request_handler {
 
   // Whether handle() would ask for the store at all (false: answer inline).
   static bool needs_database(const http_request& request);
+
+  // Whether the request may run again after a failure that left its commit
+  // in doubt (http/retry_policy.cpp): a holder's calls answer a repeat of a
+  // landed call with the same success, an add with an idempotency key finds
+  // its task, and a repeated claim costs at most a short first lease.
+  static bool safe_to_repeat(const http_request& request);
+  // Whether a result's failure is one to run the request again for, once,
+  // on a fresh connection.
+  static bool worth_one_retry(const handler_result& result, const http_request& request);
 
   // The request's label for logs and metrics: "POST /v1/tasks/{id}/submit",
   // and "other" for anything that is not a route (a fixed set of values).

@@ -98,6 +98,7 @@ int run_server(const server_config& config) {
   handler_config handler_conf;
   handler_conf.admin_token = config.admin_token;
   handler_conf.default_lease_s = config.lease_s;
+  handler_conf.first_lease_s = config.first_lease_s;
   handler_conf.backoff.base_s = config.retry_backoff_s;
   handler_conf.repo_urls = config.repo_urls;
   request_handler handler(handler_conf, services);
@@ -122,9 +123,17 @@ int run_server(const server_config& config) {
     auto step = std::make_shared<git_step>(std::move(*first.git));
     auto answer = [&pool, &handler, step, route = first.route, finish](git_outcome outcome) {
       pool.post([&handler, step, route, finish, outcome = std::move(outcome)](db_slot& slot) {
-        auto result =
-            handler.finish_git(route, *step, outcome, [&]() -> store& { return slot.get(); });
+        auto get_store = [&]() -> store& { return slot.get(); };
+        auto result = handler.finish_git(route, *step, outcome, get_store);
+        // The only write after a git step is the submit, which answers a
+        // repeat of a landed submit with the same success: a broken
+        // connection gets one more go on a fresh one (docs/api.md, "Retries").
         if (result.database_failed) slot.drop();
+        for (int retry = 0; retry < 2 && result.database_failed && result.connection_broke;
+             ++retry) {
+          result = handler.finish_git(route, *step, outcome, get_store);
+          if (result.database_failed) slot.drop();
+        }
         finish(std::move(result.reply));
       });
     };
@@ -166,8 +175,19 @@ int run_server(const server_config& config) {
     const auto generation = waiters.generation();
     pool.post([&handler, &waiters, &event_polls, &run_git_step, ex, finish,
                generation](db_slot& slot) {
-      auto result = handler.begin(ex->request(), [&]() -> store& { return slot.get(); });
+      auto get_store = [&]() -> store& { return slot.get(); };
+      auto result = handler.begin(ex->request(), get_store);
       if (result.database_failed) slot.drop();
+      // A connection that broke under the request (a killed backend) is not
+      // the database being down: once more on a fresh connection, when
+      // nothing committed or a repeat is safe (docs/api.md, "Retries").
+      // Twice at most: the fresh connection may be killed too (a killer that
+      // sweeps every backend), but a database that is down fails to connect.
+      for (int retry = 0; retry < 2 && request_handler::worth_one_retry(result, ex->request());
+           ++retry) {
+        result = handler.begin(ex->request(), get_store);
+        if (result.database_failed) slot.drop();
+      }
       if (result.git) return run_git_step(std::move(result), finish);
       if (result.wait_for_events) {
         auto parked = event_polls.park(*result.wait_for_events, finish);

@@ -35,6 +35,7 @@ struct server_config {
   int git_per_remote = 2;     // git operations of one remote running at once
   bool keep_task_branches = false;  // true: the merger leaves agentq/<id>/<token> branches
   repo_url_policy repo_urls;  // AGENTQ_REPO_ROOTS, AGENTQ_ALLOW_PRIVATE_REPO_HOSTS
+  int first_lease_s = defaults::first_lease_s;  // a claim's lease until its first heartbeat
 };
 
 // Runs the server until SIGTERM or SIGINT; answers the process exit code.

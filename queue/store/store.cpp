@@ -66,9 +66,21 @@ std::string to_pg_array(const std::vector<std::string>& values) {
 
 namespace store_detail {
 
+// libpq's own words when the socket closed under a statement (a killed
+// backend whose FATAL message was lost, a server gone away): such a failure
+// carries no SQLSTATE, and libpqxx 6 reports it as a plain failure.
+bool says_connection_closed(const std::string& message) {
+  for (const char* words : {"server closed the connection", "terminating connection",
+                            "no connection to the server", "could not receive data from server",
+                            "could not send data to server", "connection not open",
+                            "Lost connection"})
+    if (message.find(words) != std::string::npos) return true;
+  return false;
+}
+
 bool is_connection_failure(const pqxx::sql_error& error) {
   const std::string& state = error.sqlstate();
-  if (state.size() != 5) return false;  // no SQLSTATE: libpqxx found the fault itself
+  if (state.size() != 5) return says_connection_closed(error.what());  // libpq saw it itself
   return state.compare(0, 2, "08") == 0 || state.compare(0, 2, "53") == 0 ||
          state == "57P01" || state == "57P02" || state == "57P03";
 }
@@ -80,7 +92,7 @@ void rethrow_as_unavailable() {
     throw database_unavailable(e.what(), true);
   } catch (const pqxx::in_doubt_error& e) {
     // The connection broke during a commit: whether it happened is unknown.
-    throw database_unavailable(e.what(), true);
+    throw database_unavailable(e.what(), true, true);
   } catch (const pqxx::sql_error& e) {
     if (is_connection_failure(e)) throw database_unavailable(e.what(), true);
     // A statement failed on a live connection. It is reported as unavailable
@@ -89,8 +101,9 @@ void rethrow_as_unavailable() {
     // input must never be reported as 503 (that one becomes a refusal).
     throw database_unavailable(e.what(), false);
   } catch (const pqxx::failure& e) {
-    // The same for libpqxx's other failures (issue 10 narrows this too).
-    throw database_unavailable(e.what(), false);
+    // The same for libpqxx's other failures (issue 10 narrows this too),
+    // but for a connection that closed under the statement.
+    throw database_unavailable(e.what(), says_connection_closed(e.what()));
   }
 }
 
@@ -206,15 +219,16 @@ outcome<state_change> store::requeue(std::int64_t id, const std::string& actor,
 
 std::vector<claim_grant> store::claim(const agent_identity& agent,
                                       const std::vector<std::string>& queues, int lease_s,
-                                      int limit) try {
+                                      int limit, int first_lease_s) try {
   if (agent.role != agent_role::worker && agent.role != agent_role::reviewer) return {};
   // No lock beyond the rows the statement takes: each task's tokens increase
   // because its row lock is held from the draw to the commit (docs/design.md §2).
   pqxx::work tx(m_impl->conn);
   auto query = agent.role == agent_role::worker ? sql::tasks_claim_worker
                                                 : sql::tasks_claim_reviewer;
+  const int first_s = first_lease_s > 0 && first_lease_s < lease_s ? first_lease_s : lease_s;
   auto rows = run(tx, query, agent.id, agent.name, non_empty_array(queues), limit, lease_s,
-                  m_impl->now);
+                  m_impl->now, first_s);
   std::vector<std::int64_t> taken_over;
   for (const auto& row : rows)
     if (!row["old_token"].is_null()) taken_over.push_back(row["old_token"].as<std::int64_t>());
@@ -234,6 +248,7 @@ std::vector<claim_grant> store::claim(const agent_identity& agent,
           {"agent", agent.name},
           {"role", to_string(agent.role)},
           {"lease_s", lease_s},
+          {"first_lease_s", first_s},
           {"lease_expires_at", row["lease_expires_at"].c_str()}}},
         {"repo", as_json(row["repo"])},
     };
@@ -300,7 +315,20 @@ outcome<json> store::submit(std::int64_t task_id, const submit_request& request,
   auto rows = run(tx, sql::tasks_submit, task_id, request.token, agent.id, request.branch,
                   request.commit, request.summary, agent.name, m_impl->now);
   if (rows.empty()) {
+    // A retry of a submit that landed answers the same success; the same
+    // token with another commit is refused (a claim hands in one commit).
+    auto landed = store_detail::find_landed_call(tx, task_id, request.token, agent.id, "submitted");
     tx.abort();
+    if (landed) {
+      if (landed->detail.value("branch", "") == request.branch &&
+          landed->detail.value("commit", "") == request.commit)
+        return landed->task;
+      return refuse(error_code::invalid_state,
+                    "token " + std::to_string(request.token) + " already submitted commit " +
+                        landed->detail.value("commit", "") + " of task " +
+                        std::to_string(task_id) +
+                        "; a claim hands in one commit: claim the task again to submit another");
+    }
     return diagnose_holder_call(task_id, request.token, agent, task_state::working);
   }
   tx.commit();
@@ -321,7 +349,10 @@ outcome<state_change> store::release(std::int64_t task_id, const release_request
   auto rows = run(tx, sql::tasks_release, task_id, request.token, agent.id, request.reason,
                   request.retry, backoff_s, agent.name, m_impl->now);
   if (rows.empty()) {
+    // A retry of a release that landed answers the state it went to.
+    auto landed = store_detail::find_landed_call(tx, task_id, request.token, agent.id, "released");
     tx.abort();
+    if (landed) return state_change{parse_task_state(landed->to_state).value(), landed->task};
     auto expected = agent.role == agent_role::reviewer ? task_state::reviewing
                                                        : task_state::working;
     return diagnose_holder_call(task_id, request.token, agent, expected);
@@ -338,7 +369,12 @@ outcome<rejection> store::reject(std::int64_t task_id, const review_request& req
   auto rows = run(tx, sql::tasks_reject, task_id, request.token, agent.id, request.reasons,
                   agent.name, m_impl->now);
   if (rows.empty()) {
+    // A retry of a rejection that landed answers the same disagreement.
+    auto landed = store_detail::find_landed_call(tx, task_id, request.token, agent.id, "rejected");
     tx.abort();
+    if (landed)
+      return rejection{parse_task_state(landed->to_state).value(), landed->task,
+                       landed->detail.value("disagreement_id", std::int64_t{0})};
     return diagnose_holder_call(task_id, request.token, agent, task_state::reviewing);
   }
   tx.commit();

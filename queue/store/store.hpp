@@ -111,9 +111,11 @@ class store {
                                 const std::optional<std::string>& note);
 
   // Claims. Up to `limit` tasks for the agent's role, each with a new token.
+  // first_lease_s > 0: the lease runs that long (if shorter than lease_s)
+  // until the first heartbeat makes it lease_s (docs/api.md §5).
   std::vector<claim_grant> claim(const agent_identity& agent,
                                  const std::vector<std::string>& queues, int lease_s,
-                                 int limit = 1);
+                                 int limit = 1, int first_lease_s = 0);
   outcome<std::string> heartbeat(std::int64_t task_id, const heartbeat_request& request,
                                  const agent_identity& agent);  // -> lease_expires_at
   outcome<nlohmann::json> submit(std::int64_t task_id, const submit_request& request,

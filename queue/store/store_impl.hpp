@@ -54,5 +54,17 @@ bool is_connection_failure(const pqxx::sql_error& error);
 // Every store entry point ends in `catch (...) { rethrow_as_unavailable(); }`.
 [[noreturn]] void rethrow_as_unavailable();
 
+// A holder's call with `token` that already landed (store/retried_calls.cpp):
+// the event it wrote (kind: submitted, released, rejected) when `agent` held
+// that claim, for a retry to answer the same success; nullopt otherwise.
+struct landed_call {
+  std::string to_state;
+  nlohmann::json detail;
+  nlohmann::json task;  // as it is now
+};
+std::optional<landed_call> find_landed_call(pqxx::transaction_base& tx, std::int64_t task_id,
+                                            std::int64_t token, std::int64_t agent_id,
+                                            const std::string& kind);
+
 }  // namespace store_detail
 }  // namespace agentq

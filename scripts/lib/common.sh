@@ -4,9 +4,10 @@
 AGENTQ_PACKAGES=(g++ cmake make pkg-config ccache git
   libpqxx-dev libboost-dev libboost-system-dev nlohmann-json3-dev
   libgit2-dev libspdlog-dev catch2 postgresql jq)
-# Only the tests need these: docker-compose validates compose.yaml.
-AGENTQ_TEST_PACKAGES=(docker-compose spin
-  chromium)  # tests/web: the people's page in headless Chromium (node and npm: the machine's)
+# Only the tests need these: docker-compose validates compose.yaml, spin checks
+# the model, python3 drives the chaos run (tests/chaos/chaos.py), chromium
+# shows the people's page to tests/web (node and npm: the machine's).
+AGENTQ_TEST_PACKAGES=(docker-compose spin python3 chromium)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -118,3 +118,29 @@ TEST_CASE("a stopped keeper neither beats nor declares the lease lost", "[lease]
   CHECK(calls == 0);
   CHECK_FALSE(lost_called);
 }
+
+// The short first lease (docs/api.md "Claims"): the keeper heartbeats at once
+// instead of after lease/3, so the server makes it the whole lease long
+// before the short one ends; even when the long-poll that brought the claim
+// waited longer than the first lease (claimed_at is when it was asked for).
+TEST_CASE("with a short first lease the first heartbeat goes out at once", "[lease]") {
+  for (auto asked_ago : {0s, 20s}) {
+    INFO("claim asked for " << asked_ago.count() << " s ago");
+    std::atomic<int> calls{0};
+    std::atomic<bool> lost_called{false};
+    lease_keeper keeper(
+        300s, lease_clock::now() - asked_ago,
+        [&](const std::string&, std::chrono::milliseconds) {
+          ++calls;
+          return heartbeat_reply{kind::renewed, ""};
+        },
+        {}, [&](const std::string&) { lost_called = true; }, 10s);
+    auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (keeper.beats() == 0 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(10ms);
+    CHECK(keeper.beats() == 1);  // the first beat; the next one is lease/3 away
+    CHECK_FALSE(lost_called);
+    CHECK(keeper.alive());
+    keeper.stop();
+  }
+}

@@ -220,7 +220,7 @@ TEST_CASE("a claim plan uses the partial indexes - not a scan of finished tasks"
   tx.exec("prepare claim_plan as " + std::string(sql::tasks_claim_worker));
   std::string plan;
   for (const auto& row : tx.exec("explain execute claim_plan(" + std::to_string(f.worker1.id) +
-                                 ", 'worker-1', null, 1, 60, null)"))
+                                 ", 'worker-1', null, 1, 60, null, null)"))
     plan += std::string(row[0].c_str()) + "\n";
   INFO(plan);
   CHECK(plan.find("Seq Scan") == std::string::npos);
