@@ -144,6 +144,20 @@ async function allTasks(query) {
   return tasks;
 }
 
+// The whole disagreement log, 100 entries a page (the API's most), newest first.
+async function allDisagreements() {
+  let entries = [];
+  let after = '';
+  for (let page = 0; page < 100; page++) {
+    const answer = await api('GET', '/v1/disagreements?status=all&limit=100' +
+      (after ? '&after=' + after : ''));
+    entries = entries.concat(answer.disagreements);
+    if (answer.next === null || answer.next === undefined) break;
+    after = answer.next;
+  }
+  return entries;
+}
+
 // ------------------------------------------------------------------ formatting
 
 function leaseLeft(expiresAt) {
@@ -219,8 +233,7 @@ views.task = async function (id) {
   const root = clear($('task-detail'));
   const d = await api('GET', '/v1/tasks/' + encodeURIComponent(id));
   const t = d.task;
-  const entries = (await api('GET', '/v1/disagreements?status=all&limit=1000')).disagreements
-    .filter((x) => x.task_id === t.id);
+  const entries = (await allDisagreements()).filter((x) => x.task_id === t.id);
   root.append(
     el('h2', {}, el('span', { class: 'muted', text: '#' + t.id + ' ' }), el('span', { class: 'title', text: t.title })),
     el('p', { class: 'meta' },
@@ -295,14 +308,13 @@ async function loadDiffStats(disagreementId, box) {
 let disagreementCache = { entries: [], repoOf: {} };
 
 views.disagreements = async function () {
-  const [log, tasks] = await Promise.all([
-    api('GET', '/v1/disagreements?status=all&limit=1000'), allTasks('')]);
+  const [entries, tasks] = await Promise.all([allDisagreements(), allTasks('')]);
   const repoOf = {};
   for (const t of tasks) repoOf[t.id] = t.repo;
-  disagreementCache = { entries: log.disagreements, repoOf };
-  fillFilter('filter-repo', log.disagreements.map((d) => repoOf[d.task_id]));
-  fillFilter('filter-worker', log.disagreements.map((d) => d.worker));
-  fillFilter('filter-reviewer', log.disagreements.map((d) => d.reviewer));
+  disagreementCache = { entries, repoOf };
+  fillFilter('filter-repo', entries.map((d) => repoOf[d.task_id]));
+  fillFilter('filter-worker', entries.map((d) => d.worker));
+  fillFilter('filter-reviewer', entries.map((d) => d.reviewer));
   renderDisagreements();
 };
 

@@ -26,8 +26,13 @@ ensure_packages() {
     die "missing packages: ${missing[*]} — install them with: sudo apt-get install ${missing[*]}"
   fi
   say "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # One apt at a time: CI prepares the compose test's packages while
+  # scripts/test installs its own (.ci/run), and apt does not wait for a lock.
+  (
+    flock 9
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  ) 9>/var/lock/agentq-apt.lock
 }
 
 # Configures $1 and builds into $2 (default: build/): every target, or only

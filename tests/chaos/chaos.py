@@ -283,6 +283,8 @@ class Chaos:
                     "--listen", f"127.0.0.1:{port}", "--lease-s", str(self.o.lease_s),
                     "--first-lease-s", str(self.o.first_lease_s), "--retry-backoff-s", "1",
                     "--git-timeout-s", "5", "--db-pool", "4",
+                    # The repository is served by git daemon on 127.0.0.1.
+                    "--allow-private-repo-hosts",
                     "--git-cache", os.path.join(self.work, f"server-{name}-git")]
             proc = Proc(f"server-{name}", argv, env, os.path.join(self.logs, f"server-{name}.log"))
             proc.start()

@@ -61,7 +61,8 @@ function startServer(dbUrl) {
   return new Promise((resolve, reject) => {
     server = spawn(agentq, ['serve', '--listen', '127.0.0.1:0', '--git-cache', join(work, 'cache'),
                             '--db-pool', '4'],
-      { env: { ...process.env, AGENTQ_DATABASE_URL: dbUrl, AGENTQ_ADMIN_TOKEN: adminToken },
+      { env: { ...process.env, AGENTQ_DATABASE_URL: dbUrl, AGENTQ_ADMIN_TOKEN: adminToken,
+               AGENTQ_REPO_ROOTS: work },
         stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error('agentq serve did not start: ' + serverLog)), 30000);
@@ -220,7 +221,7 @@ async function expectedAgreement() {
       }
     });
   }
-  const log = (await ok(adminToken, 'GET', '/v1/disagreements?status=all&limit=1000')).disagreements;
+  const log = (await ok(adminToken, 'GET', '/v1/disagreements?status=all&limit=100')).disagreements;
   for (const e of log.filter((x) => x.kind === 'rejection')) {
     const judged = e.resolution ? e.resolution.decision : 'open';
     for (const [scope, name] of [['workers', e.worker], ['reviewers', e.reviewer], ['repos', repoOf[e.task_id]]]) {
@@ -340,7 +341,7 @@ async function main() {
 
     step('the disagreement log: rows match the API, open first, filters');
     await go('#disagreements', 'disagreements');
-    const log = (await ok(adminToken, 'GET', '/v1/disagreements?status=all&limit=1000')).disagreements;
+    const log = (await ok(adminToken, 'GET', '/v1/disagreements?status=all&limit=100')).disagreements;
     assert.ok(log.length >= 4 && log.some((d) => d.status === 'resolved') && log.some((d) => d.status === 'open'));
     const rows = await page.$$eval('article.disagreement', (nodes) => nodes.map((n) => ({
       id: Number(n.dataset.id), status: n.dataset.status,

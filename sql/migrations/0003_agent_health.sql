@@ -1,4 +1,4 @@
--- 0006: a runner whose agent cannot run (issue 15; docs/api.md "Runner health").
+-- 0003: a runner whose agent cannot run (issue 15; docs/api.md "Runner health").
 --
 -- A runner whose agent command keeps failing before doing any work (no
 -- login, a missing binary) gives its claims back without charging the
