@@ -185,11 +185,16 @@ int change(const connection_options& conn, const arg_list& a, const std::string&
 }  // namespace
 
 int run_task(const connection_options& conn, const std::vector<std::string>& args) {
-  arg_list a(args,
-             {"repo", "body", "body-file", "queue", "priority", "run-after", "depends-on", "label",
-              "max-attempts", "max-review-rounds", "idempotency-key", "state", "limit", "after",
-              "reason", "note"},
-             {"json", "help", "all", "body"});
+  // --body is a value for `task add` (the description) and a flag for
+  // `task list` (include the bodies): which one is told by the verb, which
+  // comes first.
+  const bool listing = !args.empty() && args.front() == "list";
+  std::set<std::string> values{"repo", "body-file", "queue", "priority", "run-after",
+                                  "depends-on", "label", "max-attempts", "max-review-rounds",
+                                  "idempotency-key", "state", "limit", "after", "reason", "note"};
+  std::set<std::string> flags{"json", "help", "all"};
+  (listing ? flags : values).insert("body");
+  arg_list a(args, values, flags);
   if (a.flag("help") || a.positionals().empty()) {
     std::cout << usage;
     return a.flag("help") ? exit_ok : exit_usage;

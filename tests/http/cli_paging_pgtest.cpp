@@ -43,6 +43,13 @@ TEST_CASE("cli: the token from a file - and task list --all pages through every 
   CHECK(all_pages["tasks"].size() == 5);
   CHECK(all_pages["next"].is_null());
 
+  // --body is a flag of task list (and a value of task add): every body, every page.
+  auto bodies = run_agentq({"task", "list", "--all", "--body", "--json"}, env);
+  REQUIRE(bodies.exit_code == 0);
+  const auto with_bodies = json::parse(bodies.out);
+  CHECK(with_bodies["tasks"].size() == 5);
+  for (const auto& t : with_bodies["tasks"]) CHECK(t["body"] == "b");
+
   auto table = run_agentq({"task", "list", "--limit", "2"}, env);
   CHECK(table.out.find("more: agentq task list --after") != std::string::npos);
 
