@@ -54,7 +54,7 @@ std::string claim_plan_scans(const std::string& url, const agent_identity& agent
   pqxx::read_transaction tx(conn);
   std::string query = std::string(sql::explain_prefix) + std::string(agentq::sql::tasks_claim_worker);
   std::optional<std::string> none;
-  auto plan = tx.exec_params(query, agent.id, agent.name, none, 1, lease_s, none);
+  auto plan = tx.exec_params(query, agent.id, agent.name, none, 1, lease_s, none, lease_s);
   // "Seq Scan on tasks t" -> "seq tasks"; "Index Scan using tasks_pkey on ..."
   // and "Bitmap Index Scan on tasks_pkey" -> "tasks_pkey".
   std::string summary;

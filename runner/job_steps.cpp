@@ -22,9 +22,8 @@ job_result release_claim(claim_session& session, const std::string& reason,
                          bool charge_attempt) {
   session.stop_heartbeats();
   if (session.lease_lost()) return job_result::lost;
-  auto reply = charge_attempt
-                   ? session.api().release(session.task_id(), session.token(), reason, true)
-                   : session.api().release_uncharged(session.task_id(), session.token(), reason);
+  auto reply =
+      session.api().release(session.task_id(), session.token(), reason, true, charge_attempt);
   if (reply.ok()) {
     spdlog::info("event=released task={} token={} state={} charged_attempt={} reason=\"{}\"",
                  session.task_id(), session.token(), reply.body.value("state", std::string("?")),

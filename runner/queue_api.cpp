@@ -109,19 +109,10 @@ holder_reply queue_api::submit(std::int64_t task_id, std::int64_t token, const s
 }
 
 holder_reply queue_api::release(std::int64_t task_id, std::int64_t token, const std::string& reason,
-                                bool retry, std::chrono::seconds patience) {
+                                bool retry, bool charge_attempt, std::chrono::seconds patience) {
   json body = {{"token", token}, {"reason", sanitize_text(redact_credentials(reason), limits::text_max)},
                {"retry", retry}};
-  return holder_call("/v1/tasks/" + std::to_string(task_id) + "/release", body, patience);
-}
-
-holder_reply queue_api::release_uncharged(std::int64_t task_id, std::int64_t token,
-                                          const std::string& reason,
-                                          std::chrono::seconds patience) {
-  json body = {{"token", token},
-               {"reason", sanitize_text(redact_credentials(reason), limits::text_max)},
-               {"retry", true},
-               {"charge_attempt", false}};
+  if (!charge_attempt) body["charge_attempt"] = false;  // docs/api.md "Runner health"
   return holder_call("/v1/tasks/" + std::to_string(task_id) + "/release", body, patience);
 }
 

@@ -55,13 +55,11 @@ class queue_api {
   holder_reply submit(std::int64_t task_id, std::int64_t token, const std::string& branch,
                       const std::string& commit, const std::string& summary,
                       std::chrono::seconds patience = std::chrono::seconds(60));
+  // charge_attempt false: the release is the runner's fault, not the task's
+  // (its agent could not run), docs/api.md "Runner health".
   holder_reply release(std::int64_t task_id, std::int64_t token, const std::string& reason,
-                       bool retry, std::chrono::seconds patience = std::chrono::seconds(60));
-  // A release that is the runner's fault, not the task's (its agent could not
-  // run): {charge_attempt: false}, docs/api.md "Runner health".
-  holder_reply release_uncharged(std::int64_t task_id, std::int64_t token,
-                                 const std::string& reason,
-                                 std::chrono::seconds patience = std::chrono::seconds(60));
+                       bool retry, bool charge_attempt = true,
+                       std::chrono::seconds patience = std::chrono::seconds(60));
   // POST /v1/agents/me/status: "healthy" or "unhealthy" and why. One try,
   // bounded; answers whether the server took it.
   bool report_status(const std::string& status, const std::string& reason);

@@ -337,9 +337,9 @@ outcome<json> store::submit(std::int64_t task_id, const submit_request& request,
   rethrow_as_unavailable();
 }
 
-outcome<state_change> store::release(std::int64_t task_id, const release_request& request,
-                                     const agent_identity& agent,
-                                     const backoff_policy& backoff) try {
+outcome<released_claim> store::release(std::int64_t task_id, const release_request& request,
+                                       const agent_identity& agent,
+                                       const backoff_policy& backoff) try {
   pqxx::work tx(m_impl->conn);
   // The attempt that is giving up decides the backoff. Reading it unlocked is
   // safe: it changes only when the task is claimed anew, and then the guarded
@@ -347,18 +347,21 @@ outcome<state_change> store::release(std::int64_t task_id, const release_request
   auto attempt = run(tx, sql::tasks_get_attempt, task_id);
   int backoff_s = attempt.empty() ? 0 : retry_backoff_s(attempt[0][0].as<int>(), backoff);
   auto rows = run(tx, sql::tasks_release, task_id, request.token, agent.id, request.reason,
-                  request.retry, backoff_s, agent.name, m_impl->now);
+                  request.retry, backoff_s, agent.name, m_impl->now, request.charge_attempt,
+                  uncharged_releases_max);
   if (rows.empty()) {
     // A retry of a release that landed answers the state it went to.
     auto landed = store_detail::find_landed_call(tx, task_id, request.token, agent.id, "released");
     tx.abort();
-    if (landed) return state_change{parse_task_state(landed->to_state).value(), landed->task};
+    if (landed)
+      return released_claim{{parse_task_state(landed->to_state).value(), landed->task},
+                            landed->detail.value("charge_attempt", true)};
     auto expected = agent.role == agent_role::reviewer ? task_state::reviewing
                                                        : task_state::working;
     return diagnose_holder_call(task_id, request.token, agent, expected);
   }
   tx.commit();
-  return state_change{state_of(rows[0][0]), as_json(rows[0][1])};
+  return released_claim{{state_of(rows[0][0]), as_json(rows[0][1])}, rows[0][2].as<bool>()};
 } catch (...) {
   rethrow_as_unavailable();
 }

@@ -59,6 +59,12 @@ struct state_change {
   nlohmann::json task;
 };
 
+struct released_claim : state_change {
+  // false: the runner's fault, the attempt given back (docs/api.md "Runner
+  // health"); true for every release past uncharged_releases_max.
+  bool charged_attempt = true;
+};
+
 struct rejection {
   task_state state = task_state::queued;  // queued or needs_human
   nlohmann::json task;
@@ -120,15 +126,12 @@ class store {
                                  const agent_identity& agent);  // -> lease_expires_at
   outcome<nlohmann::json> submit(std::int64_t task_id, const submit_request& request,
                                  const agent_identity& agent);
-  outcome<state_change> release(std::int64_t task_id, const release_request& request,
-                                const agent_identity& agent, const backoff_policy& backoff);
-  // Runner health (issue 15; queue/store/runner_health.cpp). A release the
-  // runner's fault, not the task's: the attempt is given back, unless the
-  // task was given back so uncharged_releases_max times already (then it is
-  // an ordinary release). `charged` says which it was.
-  outcome<state_change> release_uncharged(std::int64_t task_id, const release_request& request,
-                                          const agent_identity& agent,
-                                          const backoff_policy& backoff, bool& charged);
+  // With request.charge_attempt false the release is the runner's fault, not
+  // the task's: the attempt is given back, unless the task was given back so
+  // uncharged_releases_max times already (then it is an ordinary release).
+  outcome<released_claim> release(std::int64_t task_id, const release_request& request,
+                                  const agent_identity& agent, const backoff_policy& backoff);
+  // Runner health (issue 15; queue/store/runner_health.cpp).
   // A runner's last reported health: {name, status, reason, at}.
   outcome<nlohmann::json> set_runner_status(const agent_identity& agent,
                                             const runner_status_request& request);

@@ -4,8 +4,8 @@
 -- a fresh fencing token, a claims row, and its events; an expired claim it
 -- takes over is closed as 'expired' in the same statement.
 -- $1 agent_id, $2 agent name, $3 queues text[] (null: every queue), $4 limit,
--- $5 lease_s, $6 now (null: the database's clock), $7 first_lease_s (null
--- or 0: the whole lease from the start)
+-- $5 lease_s, $6 now (null: the database's clock), $7 the first lease in
+-- seconds (store::claim passes $5 when no shorter first lease applies)
 with clock as (select coalesce($6::timestamptz, now()) as now),
 -- Two searches, each walking an index in claim order (0002's partial index
 -- for queued rows, tasks_held_by_lease for expired ones) and locking what it
@@ -48,11 +48,10 @@ claimed as (
     set state = 'working', attempt = t.attempt + 1,
         claim_token = nextval('fencing_token_seq'), claim_agent_id = $1,
         claim_role = 'worker',
-        -- The first lease is short ($7, when set and shorter): a claim that
-        -- nobody acts on (a stalled runner's long-poll answer) comes back in
-        -- seconds; the first heartbeat extends it by the whole lease_s.
-        lease_expires_at = clock.now + make_interval(
-            secs => least($5::integer, coalesce(nullif($7::integer, 0), $5::integer))),
+        -- The first lease is short ($7): a claim that nobody acts on (a
+        -- stalled runner's long-poll answer) comes back in seconds; the first
+        -- heartbeat extends it by the whole lease_s.
+        lease_expires_at = clock.now + make_interval(secs => $7::integer),
         updated_at = clock.now
     from candidates x, clock
     where t.id = x.id
