@@ -84,8 +84,10 @@ void request_handler::answer_guarded(handler_result& result, const Answer& answe
     answer();
     return;
   } catch (const refused& r) {
-    if (r.why.code == error_code::stale_token && m_services.metrics)
-      m_services.metrics->add_stale_token_refusal();
+    if (m_services.metrics) {
+      if (r.why.code == error_code::stale_token) m_services.metrics->add_stale_token_refusal();
+      if (r.why.code == error_code::lease_expired) m_services.metrics->add_lease_expired_refusal();
+    }
     failed = error(r.why);
   } catch (const database_unavailable& e) {
     // The database is unreachable, or the connection broke mid-call: nothing

@@ -23,10 +23,12 @@ class server_metrics {
   void observe_request(const std::string& route, int status, double seconds);
   void add_claims_granted(std::int64_t count) { m_claims_granted += count; }
   void add_stale_token_refusal() { ++m_stale_token_refusals; }
+  void add_lease_expired_refusal() { ++m_lease_expired_refusals; }
   void add_accept_failure() { ++m_accept_failures; }
 
   std::int64_t claims_granted() const { return m_claims_granted; }
   std::int64_t stale_token_refusals() const { return m_stale_token_refusals; }
+  std::int64_t lease_expired_refusals() const { return m_lease_expired_refusals; }
 
   // The whole exposition. stats: the database's numbers, or nullopt when it
   // could not be read (agentq_database_up 0).
@@ -44,6 +46,7 @@ class server_metrics {
   std::map<std::pair<std::string, int>, std::uint64_t> m_requests;  // by route, status
   std::atomic<std::int64_t> m_claims_granted{0};
   std::atomic<std::int64_t> m_stale_token_refusals{0};
+  std::atomic<std::int64_t> m_lease_expired_refusals{0};
   std::atomic<std::int64_t> m_accept_failures{0};
 };
 

@@ -243,7 +243,7 @@ class Chaos:
                     for name in ("agentq", "agentq-worker", "agentq-reviewer", "chaos_invariants")}
         self.faults = {kind: 0 for kind in FAULT_KINDS}
         self.fault_log = []  # (seconds since start, kind, detail)
-        self.stale_seen = {}  # server incarnation -> stale refusals counted there
+        self.stale_seen = {}  # server incarnation -> late holder calls it refused
         self.lock = threading.Lock()
         self.pg_down = threading.Event()
         self.stopping = False
@@ -526,12 +526,15 @@ class Chaos:
         status, answer = api(s["port"], "GET", "/metrics", ADMIN_TOKEN, timeout=2)
         if status != 200 or not isinstance(answer, str):
             return
-        m = re.search(r"^agentq_stale_token_refusals_total (\d+)", answer, re.M)
-        if m:
+        # A late holder call is refused with stale_token (someone else holds
+        # the task now) or lease_expired (nobody has taken it yet): both count.
+        refused = [re.search(rf"^agentq_{code}_refusals_total (\d+)", answer, re.M)
+                   for code in ("stale_token", "lease_expired")]
+        if all(refused):
             with self.lock:
                 incarnation = (name, s["proc"].starts)
                 self.stale_seen[incarnation] = max(self.stale_seen.get(incarnation, 0),
-                                                   int(m.group(1)))
+                                                   sum(int(m.group(1)) for m in refused))
 
     def cancel_some(self, elapsed_share):
         for key, t in self.tasks.items():
@@ -771,7 +774,7 @@ class Chaos:
             ("leases taken over after expiry", takeovers),
             ("events in the history", events),
             ("refs written to the repository", refs_written),
-            ("stale calls refused (servers' metrics)", stale),
+            ("late holder calls refused (stale_token + lease_expired)", stale),
             ("faults injected", total_faults),
         ] + [(f"  {kind}", self.faults[kind]) for kind in FAULT_KINDS] + [
             ("fault phase (s)", f"{self.o.minutes * 60:.0f}"),

@@ -195,6 +195,7 @@ TEST_CASE("handler: health and readiness and metrics", "[handler]") {
   CHECK(text.find("agentq_claims_total 2") != std::string::npos);
   CHECK(text.find("agentq_server_claims_granted_total 2") != std::string::npos);
   CHECK(text.find("agentq_stale_token_refusals_total 1") != std::string::npos);
+  CHECK(text.find("agentq_lease_expired_refusals_total 0") != std::string::npos);
   CHECK(text.find("agentq_lease_expirations_total 0") != std::string::npos);
   CHECK(text.find("agentq_open_long_polls 0") != std::string::npos);
 }
@@ -437,6 +438,8 @@ TEST_CASE("handler: stale tokens after expiry and after release and another agen
     CHECK(late.reply.status == 409);
     CHECK(code_of(late) == "lease_expired");
     CHECK(f.fingerprint() == before);
+    CHECK(f.metrics.lease_expired_refusals() == 1);
+    CHECK(f.metrics.stale_token_refusals() == 0);
   }
 
   SECTION("after expiry and a new claim: stale_token everywhere") {
