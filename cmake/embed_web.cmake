@@ -28,10 +28,5 @@ foreach(path IN LISTS files)
 endforeach()
 string(APPEND text "}};\n\n}  // namespace agentq::web\n")
 
-# Only touch the header when it changed, so a reconfigure rebuilds nothing.
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-endif()
-if(NOT old STREQUAL text)
-  file(WRITE "${OUT}" "${text}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+agentq_write_if_changed("${OUT}" "${text}")
