@@ -18,11 +18,16 @@ cancelled on the way) and, while they run, injects faults at random moments:
   kill_worker, kill_reviewer   SIGKILL a runner (restarted)
   kill_server                  SIGKILL server A or B (restarted on its port)
   stop_runner                  SIGSTOP a runner past its lease, then SIGCONT:
-                               its late calls must be refused
+                               it must notice (its own lease clock) and push
+                               nothing; any late call it makes must be refused
   pg_restart                   PostgreSQL fast restart
   pg_terminate                 pg_terminate_backend of the servers' connections
   drop_connections             every runner-server connection cut mid-flight
   git_stall                    the git remote holds every byte for a while
+  late_call                    a holder call with the token of a claim that
+                               has ended, as its agent (a heartbeat; for an
+                               expired claim also the release or the review
+                               it would have sent): it must get 409
 
 When the time is up it waits for every task to end, stops everything and
 checks the invariants over the whole history and the repository (see
@@ -54,7 +59,7 @@ SCENARIOS = {"kill_worker": ("kill_worker", None), "repeated_kills": ("kill_work
              "pg_restart": ("pg_restart", None), "pg_terminate": ("pg_terminate", 0.5),
              "kill_server": ("kill_server", None)}
 FAULT_KINDS = ["kill_worker", "kill_reviewer", "kill_server", "stop_runner", "pg_restart",
-               "pg_terminate", "drop_connections", "git_stall"]
+               "pg_terminate", "drop_connections", "git_stall", "late_call"]
 ADMIN_TOKEN = "chaos-admin-token-0123456789abcdef"
 
 
@@ -244,6 +249,8 @@ class Chaos:
         self.faults = {kind: 0 for kind in FAULT_KINDS}
         self.fault_log = []  # (seconds since start, kind, detail)
         self.stale_seen = {}  # server incarnation -> late holder calls it refused
+        self.agent_tokens = {}  # runner name -> its bearer token (for late_call)
+        self.late_calls = {"refused": 0, "accepted": []}  # the late_call fault's answers
         self.lock = threading.Lock()
         self.pg_down = threading.Event()
         self.stopping = False
@@ -350,6 +357,7 @@ class Chaos:
         status, answer = api_retry(self.servers["A"]["port"], "POST", "/v1/agents", ADMIN_TOKEN,
                                    {"name": name, "role": role})
         assert status == 201, f"agent add {name}: {status} {answer}"
+        self.agent_tokens[name] = answer["token"]
         here = os.path.dirname(os.path.abspath(__file__))
         agent = os.path.join(here, "agents", f"chaos-{role}.sh")
         env = dict(os.environ, AGENTQ_CHAOS_EXAMPLES=os.path.join(self.o.source, "scripts", "agents"),
@@ -515,10 +523,54 @@ class Chaos:
         elif kind == "drop_connections":
             dropped = sum(s["proxy"].drop_all() for s in self.servers.values())
             self.record(kind, f"{dropped} client connections")
+        elif kind == "late_call":
+            return self.late_call()
         elif kind == "git_stall":
             seconds = rng.uniform(2.0, 7.0)
             self.git_proxy.stall(seconds)
             self.record(kind, f"{seconds:.1f} s")
+        return True
+
+    def late_call(self):
+        """What a runner that stalled past its lease does when it wakes without
+        noticing: a holder call with the token of a claim that has ended.
+        (The runners notice by themselves, from their own lease clock, so
+        stop_runner alone rarely makes the server see such a call.) A
+        heartbeat of any ended claim, and for a claim that expired the call
+        that would have changed the task, must be refused with 409 and
+        change nothing (the invariants check the history afterwards)."""
+        try:
+            rows = self.psql("select c.task_id || ' ' || c.token || ' ' || a.name || ' ' || "
+                             "c.role || ' ' || c.outcome from claims c join agents a "
+                             "on a.id = c.agent_id where c.ended_at is not null "
+                             "order by random() limit 1")
+        except RuntimeError:
+            return False
+        if not rows:
+            return False
+        task, token, agent, role, outcome = rows[0].split()
+        if agent not in self.agent_tokens:
+            return False
+        calls = [("heartbeat", {"token": int(token), "progress": "chaos: late"})]
+        if outcome == "expired":
+            calls.append(("release", {"token": int(token), "reason": "chaos: late release",
+                                      "retry": True}) if role == "worker" else
+                         ("review", {"token": int(token), "verdict": "reject",
+                                     "reasons": "chaos: late rejection"}))
+        port = self.servers[self.rng.choice("AB")]["port"]
+        answers = []
+        for verb, body in calls:
+            status, answer = api(port, "POST", f"/v1/tasks/{task}/{verb}",
+                                 self.agent_tokens[agent], body)
+            code = answer.get("error", {}).get("code") if isinstance(answer, dict) else None
+            answers.append(f"{verb} {status} {code or ''}".strip())
+            with self.lock:
+                if status == 409 and code in ("stale_token", "lease_expired"):
+                    self.late_calls["refused"] += 1
+                elif status is not None and 200 <= status < 300:
+                    self.late_calls["accepted"].append(
+                        f"task {task} token {token} ({outcome}): {verb} answered {status}")
+        self.record("late_call", f"{agent} token {token} ({outcome}): " + ", ".join(answers))
         return True
 
     def scrape(self, name):
@@ -759,6 +811,8 @@ class Chaos:
                     if not m or (int(m.group(1)), int(m.group(2))) not in worker_claims:
                         problems.append(f"a ref no claim may write was written: {ref}")
 
+        for accepted in self.late_calls["accepted"]:
+            problems.append(f"late call accepted: {accepted}")
         stale = sum(self.stale_seen.values())
         total_faults = sum(self.faults.values())
         if total_faults < self.o.min_faults:
@@ -775,6 +829,7 @@ class Chaos:
             ("events in the history", events),
             ("refs written to the repository", refs_written),
             ("late holder calls refused (stale_token + lease_expired)", stale),
+            ("  of them the late_call fault's, refused with 409", self.late_calls["refused"]),
             ("faults injected", total_faults),
         ] + [(f"  {kind}", self.faults[kind]) for kind in FAULT_KINDS] + [
             ("fault phase (s)", f"{self.o.minutes * 60:.0f}"),
@@ -806,8 +861,9 @@ def main():
                         help="how long faults are injected [1]")
     parser.add_argument("--seed", type=int, default=None,
                         help="random seed (the same seed makes the same plan) [random]")
-    parser.add_argument("--min-faults", type=int, default=15,
-                        help="faults to inject at least; fewer fails the run [15]")
+    parser.add_argument("--min-faults", type=int, default=None,
+                        help="faults to inject at least; fewer fails the run "
+                             "[12 a minute of faults, at least 15]")
     parser.add_argument("--workers", type=int, default=3, help="worker runners [3]")
     parser.add_argument("--reviewers", type=int, default=2, help="reviewer runners [2]")
     parser.add_argument("--lease-s", type=int, default=5, help="claims' lease [5]")
@@ -815,8 +871,9 @@ def main():
                         help="claims' first lease, until the first heartbeat [3]")
     parser.add_argument("--agent-max-s", type=int, default=2,
                         help="longest an agent takes, seconds [2]")
-    parser.add_argument("--settle-s", type=int, default=240,
-                        help="how long to wait for every task to end after the faults [240]")
+    parser.add_argument("--settle-s", type=int, default=None,
+                        help="how long to wait for every task to end after the faults "
+                             "[2 s a task, at least 240]")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS),
                         help="measure recovery instead: plain tasks, a baseline third, then one "
                              "kind of fault (once, or repeated through the middle third), and "
@@ -827,6 +884,12 @@ def main():
     opts = parser.parse_args()
     if opts.seed is None:
         opts.seed = random.SystemRandom().randrange(1, 10**6)
+    # The soak (--tasks 500 --minutes 10) gets its 100+ faults and the time
+    # its queue needs to drain without extra flags.
+    if opts.min_faults is None:
+        opts.min_faults = max(15, round(12 * opts.minutes))
+    if opts.settle_s is None:
+        opts.settle_s = max(240, 2 * opts.tasks)
     log(f"seed {opts.seed}: {opts.tasks} tasks, {opts.minutes} min of faults "
         f"(at least {opts.min_faults}), work in {opts.work}")
     chaos = Chaos(opts)
