@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "git/fault.hpp"
+#include "store/database_unavailable.hpp"
 #include "store/store.hpp"
 
 namespace agentq {
@@ -18,6 +19,8 @@ namespace {
 // fetch and its push (someone pushed to it outside agentq). Beyond that the
 // merge stays pending and run_once() tries again later.
 constexpr int push_attempts = 5;
+// How many times one land() starts over after its database connection broke.
+constexpr int connection_attempts = 3;
 // The actor named in the events the merger records.
 constexpr const char* merger_actor = "merger";
 // Pending merges one run_once() looks at.
@@ -83,6 +86,27 @@ merger::~merger() { stop(); }
 
 merge_result merger::land(std::int64_t merge_id,
                           std::optional<std::chrono::steady_clock::time_point> deadline) {
+  // A land() whose database connection broke (a killed backend, a restarted
+  // pooler) starts over on fresh connections: land is idempotent (it reads
+  // the merge's record again under the lock, and a push that landed before
+  // the break is found on the base branch and recorded as reconciled), so an
+  // approval need not answer 503 while the database is up. A database that
+  // stays unreachable still throws, and the merge stays pending.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return land_once(merge_id, deadline);
+    } catch (const database_unavailable& e) {
+      const bool out_of_time = deadline && std::chrono::steady_clock::now() >= *deadline;
+      if (!e.connection_lost() || attempt >= connection_attempts || out_of_time) throw;
+      logger()->warn("database connection lost during a merge, starting over merge_id={} "
+                     "attempt={} error=\"{}\"",
+                     merge_id, attempt, e.what());
+    }
+  }
+}
+
+merge_result merger::land_once(std::int64_t merge_id,
+                               std::optional<std::chrono::steady_clock::time_point> deadline) {
   store db(m_database_url);
   auto job = db.get_merge(merge_id);
   if (!job) throw std::runtime_error("no merge " + std::to_string(merge_id));

@@ -97,6 +97,8 @@ class merger {
   git::repo_gateway& gateway() { return m_gateway; }
 
  private:
+  merge_result land_once(std::int64_t merge_id,
+                         std::optional<std::chrono::steady_clock::time_point> deadline);
   merge_result land_locked(store& db, const merge_job& job,
                            std::optional<std::chrono::steady_clock::time_point> deadline);
   merge_result finish_merged(store& db, const merge_job& job, const std::string& merge_commit,

@@ -285,6 +285,68 @@ TEST_CASE("land waits for the repository's merge lock") {
   CHECK(w.git.tip("main") == work.commit);
 }
 
+TEST_CASE("a land whose database connections are killed while it waits starts over and lands once") {
+  // pg_terminate_backend of the merger's connections while PostgreSQL stays
+  // up (a pooler restart, an operator, a failover): the approval's merge must
+  // not fail for it. land() waits behind another merge's lock, its lock
+  // connection's backend is killed there, and it must start over.
+  merge_world w;
+  auto task = w.add_task("add feature");
+  auto work = w.work_on(task, {{"feature.txt", "hello\n"}});
+  auto merge_id = w.approve(task);
+  auto repo_id = w.merge_row(merge_id)["repo_id"].get<std::int64_t>();
+
+  pqxx::connection holder(w.q.db.url());
+  pqxx::work held(holder);
+  held.exec_params("select pg_advisory_xact_lock(7420002, $1::integer)", repo_id);
+
+  merger m(w.q.db.url(), w.config());
+  merge_result landed;
+  std::string error;
+  std::thread lander([&] {
+    try { landed = m.land(merge_id); } catch (const std::exception& e) { error = e.what(); }
+  });
+  pqxx::connection observer(w.q.db.url());
+  // The backend now waiting for the repository's lock (0: none yet).
+  auto waiting_pid = [&] {
+    pqxx::nontransaction look(observer);
+    auto row = look.exec_params1(
+        "select coalesce(min(pid), 0) from pg_locks where locktype = 'advisory' and not granted "
+        "and classid = 7420002 and objid = $1 and database = "
+        "(select oid from pg_database where datname = current_database())",
+        repo_id);
+    return row[0].as<int>();
+  };
+  auto wait_for_waiter = [&](int other_than) {
+    for (int i = 0; i < 3000; ++i) {
+      int pid = waiting_pid();
+      if (pid != 0 && pid != other_than) return pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return 0;
+  };
+  const int first = wait_for_waiter(0);
+  REQUIRE(first != 0);
+  {
+    // The backend of land()'s lock connection, killed while it waits.
+    pqxx::nontransaction kill(observer);
+    CHECK(kill.exec_params1("select pg_terminate_backend($1)", first)[0].as<bool>());
+  }
+  // land() is back, on a new connection, waiting for the same lock.
+  const int second = wait_for_waiter(first);
+  CHECK(second != 0);
+  CHECK(w.merge_row(merge_id)["status"] == "pending");
+
+  held.abort();
+  lander.join();
+  REQUIRE(error.empty());
+  CHECK(landed.outcome == merge_result::kind::merged);
+  CHECK(w.git.tip("main") == work.commit);
+  auto kinds = w.event_kinds(task);
+  CHECK(std::count(kinds.begin(), kinds.end(), "merged") == 1);
+  CHECK(w.q.queue.check_invariants().empty());
+}
+
 TEST_CASE("approvals are not blocked by a merge in progress on their repository") {
   merge_world w;
   auto task_a = w.add_task("feature a");
