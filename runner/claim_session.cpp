@@ -94,6 +94,13 @@ void claim_session::set_phase(const std::string& phase) {
 }
 
 void claim_session::on_lease_lost(const std::string& why) {
+  if (m_final_call) {
+    // The command has ended and the final call is in flight: a refused beat
+    // most likely means that call has landed. Its answer decides.
+    spdlog::info("event=heartbeat_refused_during_final_call task={} token={} reason=\"{}\"",
+                 m_task_id, m_token, why);
+    return;
+  }
   // Runs on the keeper's thread: kill first, talk later.
   {
     std::lock_guard lock(m_mutex);

@@ -88,9 +88,12 @@ class claim_session {
   bool lease_lost() const { return m_keeper->lost(); }
   std::string lease_lost_reason() const { return m_keeper->lost_reason(); }
 
-  // Stops heartbeating: right before the final call (see final_call in
-  // job_steps.hpp), so a beat racing it cannot be taken for a lost lease.
+  // Stops heartbeating: before a release, and when the final call is
+  // answered (see final_call in job_steps.hpp).
   void stop_heartbeats() { m_keeper->stop(); }
+  // The final call is on its way: from now on a refused heartbeat means it
+  // has landed (or lost), and its answer decides; nothing is killed for it.
+  void begin_final_call() { m_final_call = true; }
 
   // The final calls, on the job's own connection.
   queue_api& api() { return *m_api; }
@@ -107,6 +110,7 @@ class claim_session {
   std::mutex m_mutex;  // guards m_process and m_phase
   agent_process* m_process = nullptr;
   std::string m_phase = "starting";
+  std::atomic<bool> m_final_call{false};
   std::unique_ptr<lease_keeper> m_keeper;
 };
 

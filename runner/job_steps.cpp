@@ -129,9 +129,13 @@ std::string with_last_output(std::string reason, const command_result& ran) {
 job_result final_call(claim_session& session, const std::string& call,
                       const std::function<holder_reply(queue_api&)>& send,
                       const std::function<job_result(const json& body)>& accepted) {
-  session.stop_heartbeats();
-  if (session.lease_lost()) return job_result::lost;
+  if (session.lease_lost()) {
+    session.stop_heartbeats();
+    return job_result::lost;
+  }
+  session.begin_final_call();
   holder_reply reply = send(session.api());
+  session.stop_heartbeats();
   if (reply.ok()) return accepted(reply.body);
   if (reply.conflict()) {
     spdlog::error("event={}_refused task={} token={} error=\"{}\"", call, session.task_id(),

@@ -66,9 +66,13 @@ std::optional<job_result> end_of_command(const job_context& ctx, claim_session& 
 std::string with_last_output(std::string reason, const command_result& ran);
 
 // The final call (`call` names it: "submit" logs submit_refused, …) and
-// what its reply means. Heartbeats stop first, so a beat racing the call
-// cannot be taken for a lost lease, and nothing is sent once the lease is
-// lost. 200: `accepted` reads the answer. 409: the claim is gone (lost).
+// what its reply means. Nothing is sent once the lease is lost. Heartbeats go
+// on while the call is in flight and stop when it is answered: a submit may
+// wait on the server longer than the lease (its branch check queues behind
+// other git work for the same remote, such as merges), and the beats keep
+// the lease live meanwhile; a beat refused because the call has landed is
+// expected, and the call's own answer decides.
+// 200: `accepted` reads the answer. 409: the claim is gone (lost).
 // Another answer the server did not take: the task is released with the
 // error as the reason. No answer at all: failed.
 job_result final_call(claim_session& session, const std::string& call,

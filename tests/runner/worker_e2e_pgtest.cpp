@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include "e2e_support.hpp"
+#include "runner/agent_health.hpp"
+#include "runner/claim_session.hpp"
+#include "runner/job_steps.hpp"
 
 using namespace agentq::testing;
 using nlohmann::json;
@@ -400,4 +403,48 @@ TEST_CASE("idle-exit ends runners without work with exit 0", "[e2e][worker]") {
   CHECK(reviewer->wait() == 0);
   CHECK(worker->log().find("event=idle_exit") != std::string::npos);
   CHECK(reviewer->log().find("event=idle_exit") != std::string::npos);
+}
+
+// A final call can wait on the server longer than the lease (a submit's
+// branch check queues behind other git work for the same remote, such as
+// merges). Heartbeats go on until it is answered, so the lease is live when
+// the call lands; before, they stopped first and such a submit was refused
+// with lease_expired after the work was pushed.
+TEST_CASE("a final call that takes two leases is taken: heartbeats go on until it is answered",
+          "[e2e][worker]") {
+  using namespace agentq::runner;
+  e2e_fixture f;
+  auto token = f.agent("worker-1", "worker");
+  auto id = f.add_task("slow final call", "the server takes its time");
+
+  runner_config config;
+  config.server = f.server.url();
+  config.token = token;
+  config.lease_s = 5;  // the shortest the server grants
+  git_workspace workspace(f.tmp / "work");
+  stop_state stop;
+  agent_health health(3, std::chrono::seconds(1), std::chrono::seconds(2));
+  job_context ctx{config, workspace, stop, health};
+
+  queue_api api(config.server, config.token);
+  auto claimed_at = lease_clock::now();
+  auto answer = api.claim({}, 0, 5);
+  REQUIRE(answer);
+  REQUIRE((*answer)["task"]["id"] == id);
+  claim_session session(ctx, *answer, claimed_at);
+  const auto claim_token = session.token();
+
+  auto result = final_call(
+      session, "release",
+      [&](queue_api& final_api) {
+        std::this_thread::sleep_for(std::chrono::seconds(11));  // two leases and more
+        return final_api.release(id, claim_token, "taken after a long wait", true);
+      },
+      [](const nlohmann::json&) { return job_result::released; });
+  CHECK(result == job_result::released);
+  auto detail = f.get_task(id);
+  CHECK(detail["task"]["state"] == "queued");
+  // No other claim came between: the release ended the one claim.
+  REQUIRE(detail["claims"].size() == 1);
+  CHECK(detail["claims"][0]["outcome"] == "released");
 }
