@@ -26,6 +26,15 @@ struct options {
   int peer_jobs = 50000;      // jobs preloaded for each peer row
   int pgboss_batch = 100;     // the large batch of the pg-boss rows (the other is 1)
   bool print_floor_script = false;  // print the pgbench script and exit
+  std::string worker;         // agentq-worker, for the loop row
+  std::string reviewer;       // agentq-reviewer, for the loop row
+  int fleet_agents = 1000;    // the fleet row's agents (a fifth of them reviewers)
+  int fleet_lease_s = 15;     // its lease (heartbeat every third)
+  int fleet_active_s = 15;    // its active phase (tasks added)
+  int fleet_idle_s = 10;      // its idle phase (CPU and statements measured)
+  int fleet_rate = 5;         // tasks added per second in the active phase
+  int loop_tasks = 200;       // the loop row's tasks
+  int loop_files = 10000;     // files in the loop row's repository
 
   bool wants(const std::string& kind) const;
 };

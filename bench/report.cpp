@@ -61,7 +61,9 @@ void print_table(const std::vector<row>& rows) {
       "batch rows over the 1-client floor; index rows over the empty-table index row;\n"
       "minimal and peer rows over the minimal row at the same client count.\n"
       "/gw: agentq rows over graphile-worker defaults at the same client count\n"
-      "(batch rows: over graphile-worker tuned at the most clients run).\n");
+      "(batch rows: over graphile-worker tuned at the most clients run).\n"
+      "fleet: p50/p99 of heartbeats, tasks/s of tasks merged; loop: p50/p99 of\n"
+      "claimed -> submitted; both print their other numbers and targets in the note.\n");
   std::fflush(stdout);
 }
 
