@@ -54,11 +54,11 @@ options:
   --pgbench PATH      pgbench program (default: )" AGENTQ_DEFAULT_PGBENCH R"()
   --agentq PATH       agentq program for the HTTP rows (default: the one built
                       next to this bench, if any)
-  --clients LIST      client counts, comma-separated (default: 1,4,8,16)
+  --clients LIST      client counts, comma-separated (default: 1,8,16)
   --batch LIST        claim limits of the batch rows (default: 8,32)
   --floor-modes LIST  pgbench protocols for the floor: prepared (parse and
                       plan once), extended (parse and plan every call, as
-                      libpqxx's exec_params does) (default: prepared,extended)
+                      libpqxx's exec_params does) (default: prepared)
   --duration S        whole seconds each row runs (default: 5)
   --tasks N           queued tasks preloaded for each row (default: 20000);
                       a row that empties its queue says so in its note
@@ -80,6 +80,8 @@ options:
   --fleet-rate N      tasks added per second while active (default: 5)
   --loop-tasks N      tasks of the loop row (default: 200)
   --loop-files N      files in the loop row's repository (default: 10000)
+  --loop-deadline S   the loop row stops its runners after S seconds, done
+                      or not, and says how many tasks were done (default: 90)
   --worker PATH       agentq-worker for the loop row (default: the one built
                       next to this bench)
   --reviewer PATH     agentq-reviewer for the loop row (default: likewise)
@@ -161,6 +163,7 @@ options parse_options(int argc, char** argv) {
       else if (flag == "--fleet-rate") opts.fleet_rate = split_ints(flag, value).front();
       else if (flag == "--loop-tasks") opts.loop_tasks = split_ints(flag, value).front();
       else if (flag == "--loop-files") opts.loop_files = split_ints(flag, value).front();
+      else if (flag == "--loop-deadline") opts.loop_deadline_s = split_ints(flag, value).front();
       else if (flag == "--worker") opts.worker = value;
       else if (flag == "--reviewer") opts.reviewer = value;
       else throw std::invalid_argument("unknown option " + flag + " (see --help)");

@@ -12,9 +12,9 @@ struct options {
   std::string database_url;  // a role that may CREATE DATABASE
   std::string pgbench;       // the floor's program
   std::string agentq;        // `agentq serve`, for the HTTP rows
-  std::vector<int> clients{1, 4, 8, 16};
+  std::vector<int> clients{1, 8, 16};
   std::vector<int> batches{8, 32};
-  std::vector<std::string> floor_modes{"prepared", "extended"};
+  std::vector<std::string> floor_modes{"prepared"};
   std::vector<std::string> only;  // empty: every kind of row
   int duration_s = 5;
   int tasks = 20000;               // queued tasks preloaded for each row
@@ -35,6 +35,7 @@ struct options {
   int fleet_rate = 5;         // tasks added per second in the active phase
   int loop_tasks = 200;       // the loop row's tasks
   int loop_files = 10000;     // files in the loop row's repository
+  int loop_deadline_s = 90;   // the loop row stops its runners then, done or not
 
   bool wants(const std::string& kind) const;
 };
