@@ -426,6 +426,7 @@ row run_fleet_row(const bench_template& tpl, const options& opts, const std::str
     r.p50_ms = percentile(fleet.heartbeats_ms, 50);
     r.p99_ms = percentile(fleet.heartbeats_ms, 99);
     r.extra["heartbeats"] = static_cast<double>(fleet.heartbeats_ms.size());
+    r.extra["heartbeat_max_ms"] = percentile(fleet.heartbeats_ms, 100);
     r.extra["wake_p50_ms"] = percentile(wakes, 50);
     r.extra["wake_p99_ms"] = percentile(wakes, 99);
     r.extra["rss_mb"] = rss;
