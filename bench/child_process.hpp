@@ -25,6 +25,7 @@ class child_process {
   // SIGTERM (SIGKILL after `grace_ms`) and waits.
   int stop(int grace_ms = 5000);
   bool running();
+  pid_t pid() const { return m_pid; }
 
  private:
   pid_t m_pid = -1;

@@ -17,74 +17,14 @@
 #include <thread>
 
 #include "child_process.hpp"
+#include "serve_support.hpp"
 #include "http_client.hpp"
 #include "load.hpp"
 #include "core/requests.hpp"
 
 namespace agentq::bench {
-namespace {
 
 namespace fs = std::filesystem;
-
-std::string run_git(const std::vector<std::string>& args, const fs::path& dir) {
-  std::vector<std::string> argv{"git"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  child_process git(argv, (dir / "git.out").string(), (dir / "git.err").string(),
-                    {{"GIT_AUTHOR_NAME", "agentq-bench"},
-                     {"GIT_AUTHOR_EMAIL", "bench@agentq.invalid"},
-                     {"GIT_COMMITTER_NAME", "agentq-bench"},
-                     {"GIT_COMMITTER_EMAIL", "bench@agentq.invalid"}});
-  if (git.wait() != 0)
-    throw std::runtime_error("git " + args.front() + " failed: " + read_file((dir / "git.err").string()));
-  auto out = read_file((dir / "git.out").string());
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-// A bare repository with one commit on main; answers the commit.
-std::string make_repository(const fs::path& repo, const fs::path& dir) {
-  run_git({"init", "-q", "--bare", "-b", "main", repo.string()}, dir);
-  auto git_dir = "--git-dir=" + repo.string();
-  auto tree = run_git({git_dir, "hash-object", "-t", "tree", "-w", "/dev/null"}, dir);
-  auto commit = run_git({git_dir, "commit-tree", tree, "-m", "agentq-bench"}, dir);
-  run_git({git_dir, "update-ref", "refs/heads/main", commit}, dir);
-  return commit;
-}
-
-// The worker's push, without a push: the ref the claim's branch names.
-void write_branch(const fs::path& repo, const std::string& branch, const std::string& commit) {
-  auto ref = repo / "refs" / "heads" / branch;
-  fs::create_directories(ref.parent_path());
-  std::ofstream(ref) << commit << "\n";
-}
-
-// Waits for "listening on HOST:PORT" on the server's stdout.
-std::string wait_for_listen(child_process& server, const fs::path& out, const fs::path& err) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto text = read_file(out.string());
-    auto at = text.find("listening on ");
-    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      auto address = text.substr(at + 13);
-      return "http://" + address.substr(0, address.find('\n'));
-    }
-    if (!server.running())
-      throw std::runtime_error("agentq serve exited: " + read_file(err.string()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  throw std::runtime_error("agentq serve did not start listening within 20 s");
-}
-
-std::unique_ptr<child_process> start_server(const options& opts, const bench_database& db,
-                                            const fs::path& dir) {
-  return std::make_unique<child_process>(
-      std::vector<std::string>{opts.agentq, "serve", "--database-url", db.url(), "--listen",
-                               "127.0.0.1:0", "--lease-s", std::to_string(opts.lease_s),
-                               "--git-cache", (dir / "server-git").string()},
-      (dir / "serve.out").string(), (dir / "serve.err").string());
-}
-
-}  // namespace
 
 row run_http_row(const bench_template& tpl, const options& opts, int clients,
                  const std::string& work_dir) {
@@ -98,7 +38,7 @@ row run_http_row(const bench_template& tpl, const options& opts, int clients,
   db.vacuum_analyze();
 
   auto server = start_server(opts, db, dir);
-  auto base_url = wait_for_listen(*server, dir / "serve.out", dir / "serve.err");
+  auto base_url = wait_for_listen(*server, dir);
 
   auto load = run_clients(clients, opts.duration_s, [&](int) -> cycle_fn {
     auto client = std::make_shared<http_client>(base_url, db.worker_token());
@@ -135,7 +75,7 @@ row run_wake_row(const bench_template& tpl, const options& opts, const std::stri
   fs::create_directories(dir);
   bench_database db(tpl);  // an empty queue: every claim parks in the long-poll
   auto server = start_server(opts, db, dir);
-  auto base_url = wait_for_listen(*server, dir / "serve.out", dir / "serve.err");
+  auto base_url = wait_for_listen(*server, dir);
 
   // The waiter long-polls again as soon as an answer arrives; the adder adds
   // one task at a time once the waiter has had time to park, and notes when

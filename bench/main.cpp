@@ -53,7 +53,7 @@ void fill_ratios(std::vector<row>& rows) {
       graphile_tuned = &r;
   for (auto& r : rows) {
     const row* reference = nullptr;
-    if (r.kind == "wake") continue;  // a latency, no rate
+    if (r.kind == "wake" || r.kind == "fleet" || r.kind == "loop") continue;  // own references
     if (r.kind == "index") reference = empty_index;
     else if (r.kind == "batch") reference = find_row(rows, "floor", "pgbench -M prepared", 1);
     else if (r.kind == "minimal" || r.kind == "peer")
@@ -138,6 +138,8 @@ int main(int argc, char** argv) {
       add(run_index_row(tpl, opts, 0));
       add(run_index_row(tpl, opts, opts.finished_tasks));
     }
+    if (opts.wants("fleet") && !opts.agentq.empty()) add(run_fleet_row(tpl, opts, work_dir));
+    if (opts.wants("loop") && !opts.agentq.empty()) add(run_loop_row(tpl, opts, work_dir));
 
     fill_ratios(rows);
     print_table(rows);

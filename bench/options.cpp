@@ -18,6 +18,12 @@ namespace {
 #ifndef AGENTQ_DEFAULT_BINARY
 #define AGENTQ_DEFAULT_BINARY ""
 #endif
+#ifndef AGENTQ_DEFAULT_WORKER
+#define AGENTQ_DEFAULT_WORKER "agentq-worker"
+#endif
+#ifndef AGENTQ_DEFAULT_REVIEWER
+#define AGENTQ_DEFAULT_REVIEWER "agentq-reviewer"
+#endif
 
 constexpr const char* usage = R"(usage: agentq-bench [options]
 
@@ -34,6 +40,12 @@ afterwards. Rows (see docs/benchmarks.md):
   http    N agentq_client connections to an `agentq serve` child (if built)
   wake    a claim long-poll woken by a new task: commit -> answer (if built)
   index   claim latency with --finished finished tasks in the table vs none
+  fleet   one `agentq serve`, --fleet-agents simulated agents (a fifth of
+          them reviewers) long-polling, heartbeating, submitting, approving:
+          heartbeat p50/p99, wake p99, server RSS, idle CPU and statements
+  loop    real agentq-worker x4 and agentq-reviewer x2 with instant agents on
+          a repository of --loop-files files: stages from the event history,
+          beside a git floor (the worker's git steps by `git` alone)
 
 options:
   --database-url URL  server to use: a role that may CREATE DATABASE
@@ -42,11 +54,11 @@ options:
   --pgbench PATH      pgbench program (default: )" AGENTQ_DEFAULT_PGBENCH R"()
   --agentq PATH       agentq program for the HTTP rows (default: the one built
                       next to this bench, if any)
-  --clients LIST      client counts, comma-separated (default: 1,4,8,16)
+  --clients LIST      client counts, comma-separated (default: 1,8,16)
   --batch LIST        claim limits of the batch rows (default: 8,32)
   --floor-modes LIST  pgbench protocols for the floor: prepared (parse and
                       plan once), extended (parse and plan every call, as
-                      libpqxx's exec_params does) (default: prepared,extended)
+                      libpqxx's exec_params does) (default: prepared)
   --duration S        whole seconds each row runs (default: 5)
   --tasks N           queued tasks preloaded for each row (default: 20000);
                       a row that empties its queue says so in its note
@@ -54,12 +66,25 @@ options:
                       0 leaves the index rows out)
   --lease S           lease of every claim, seconds (default: 300)
   --only LIST         run only these kinds:
-                      floor,minimal,peer,store,batch,http,wake,index
+                      floor,minimal,peer,store,batch,http,wake,index,fleet,loop
   --node PATH         node program for the peer rows (default: node)
   --peers DIR         the peers' package (default: )" AGENTQ_DEFAULT_PEERS_DIR R"();
                       without DIR/node_modules (npm ci) the peer rows are left out
   --peer-jobs N       jobs preloaded for each peer row (default: 50000)
   --pgboss-batch N    the large batchSize of the pg-boss rows (default: 100)
+  --fleet-agents N    agents of the fleet row (default: 1000)
+  --fleet-lease S     the fleet's lease, 5..3600 (default: 15, scaled down
+                      from 60: a heartbeat every 5 s instead of 20 s)
+  --fleet-active S    seconds tasks are added to the fleet (default: 15)
+  --fleet-idle S      seconds the idle fleet is measured (default: 10)
+  --fleet-rate N      tasks added per second while active (default: 5)
+  --loop-tasks N      tasks of the loop row (default: 200)
+  --loop-files N      files in the loop row's repository (default: 10000)
+  --loop-deadline S   the loop row stops its runners after S seconds, done
+                      or not, and says how many tasks were done (default: 90)
+  --worker PATH       agentq-worker for the loop row (default: the one built
+                      next to this bench)
+  --reviewer PATH     agentq-reviewer for the loop row (default: likewise)
   --json FILE         also write the rows as JSON to FILE
   --floor-script      print the floor's pgbench script (generated from the
                       store's named queries) and exit
@@ -100,6 +125,8 @@ options parse_options(int argc, char** argv) {
   opts.pgbench = AGENTQ_DEFAULT_PGBENCH;
   opts.agentq = AGENTQ_DEFAULT_BINARY;
   opts.peers_dir = AGENTQ_DEFAULT_PEERS_DIR;
+  opts.worker = AGENTQ_DEFAULT_WORKER;
+  opts.reviewer = AGENTQ_DEFAULT_REVIEWER;
   try {
     for (int i = 1; i < argc; ++i) {
       std::string flag = argv[i];
@@ -129,19 +156,33 @@ options parse_options(int argc, char** argv) {
       else if (flag == "--peers") opts.peers_dir = value;
       else if (flag == "--peer-jobs") opts.peer_jobs = split_ints(flag, value).front();
       else if (flag == "--pgboss-batch") opts.pgboss_batch = split_ints(flag, value).front();
+      else if (flag == "--fleet-agents") opts.fleet_agents = split_ints(flag, value).front();
+      else if (flag == "--fleet-lease") opts.fleet_lease_s = split_ints(flag, value).front();
+      else if (flag == "--fleet-active") opts.fleet_active_s = split_ints(flag, value).front();
+      else if (flag == "--fleet-idle") opts.fleet_idle_s = split_ints(flag, value).front();
+      else if (flag == "--fleet-rate") opts.fleet_rate = split_ints(flag, value).front();
+      else if (flag == "--loop-tasks") opts.loop_tasks = split_ints(flag, value).front();
+      else if (flag == "--loop-files") opts.loop_files = split_ints(flag, value).front();
+      else if (flag == "--loop-deadline") opts.loop_deadline_s = split_ints(flag, value).front();
+      else if (flag == "--worker") opts.worker = value;
+      else if (flag == "--reviewer") opts.reviewer = value;
       else throw std::invalid_argument("unknown option " + flag + " (see --help)");
     }
     for (const auto& mode : opts.floor_modes)
       if (mode != "prepared" && mode != "extended")
         throw std::invalid_argument("--floor-modes: unknown pgbench protocol '" + mode + "'");
     for (const auto& kind : opts.only)
-      if (kind != "floor" && kind != "minimal" && kind != "peer" && kind != "store" && kind != "batch" && kind != "http" && kind != "wake" &&
-          kind != "index")
+      if (kind != "floor" && kind != "minimal" && kind != "peer" && kind != "store" &&
+          kind != "batch" && kind != "http" && kind != "wake" && kind != "index" &&
+          kind != "fleet" && kind != "loop")
         throw std::invalid_argument("--only: unknown row kind '" + kind + "'");
     if (opts.duration_s <= 0) throw std::invalid_argument("--duration must be positive");
     if (opts.tasks <= 0) throw std::invalid_argument("--tasks must be positive");
     if (opts.finished_tasks < 0) throw std::invalid_argument("--finished must be 0 or more");
     if (opts.lease_s <= 0) throw std::invalid_argument("--lease must be positive");
+    if (opts.fleet_lease_s < 5 || opts.fleet_lease_s > 3600)
+      throw std::invalid_argument("--fleet-lease must be 5..3600 (the server's lease range)");
+    if (opts.fleet_agents < 2) throw std::invalid_argument("--fleet-agents must be 2 or more");
     if (opts.database_url.empty() && !opts.print_floor_script)
       throw std::invalid_argument(
           "no server: pass --database-url or set AGENTQ_BENCH_DATABASE_URL (scripts/bench starts "

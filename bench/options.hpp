@@ -12,9 +12,9 @@ struct options {
   std::string database_url;  // a role that may CREATE DATABASE
   std::string pgbench;       // the floor's program
   std::string agentq;        // `agentq serve`, for the HTTP rows
-  std::vector<int> clients{1, 4, 8, 16};
+  std::vector<int> clients{1, 8, 16};
   std::vector<int> batches{8, 32};
-  std::vector<std::string> floor_modes{"prepared", "extended"};
+  std::vector<std::string> floor_modes{"prepared"};
   std::vector<std::string> only;  // empty: every kind of row
   int duration_s = 5;
   int tasks = 20000;               // queued tasks preloaded for each row
@@ -26,6 +26,16 @@ struct options {
   int peer_jobs = 50000;      // jobs preloaded for each peer row
   int pgboss_batch = 100;     // the large batch of the pg-boss rows (the other is 1)
   bool print_floor_script = false;  // print the pgbench script and exit
+  std::string worker;         // agentq-worker, for the loop row
+  std::string reviewer;       // agentq-reviewer, for the loop row
+  int fleet_agents = 1000;    // the fleet row's agents (a fifth of them reviewers)
+  int fleet_lease_s = 15;     // its lease (heartbeat every third)
+  int fleet_active_s = 15;    // its active phase (tasks added)
+  int fleet_idle_s = 10;      // its idle phase (CPU and statements measured)
+  int fleet_rate = 5;         // tasks added per second in the active phase
+  int loop_tasks = 200;       // the loop row's tasks
+  int loop_files = 10000;     // files in the loop row's repository
+  int loop_deadline_s = 90;   // the loop row stops its runners then, done or not
 
   bool wants(const std::string& kind) const;
 };

@@ -34,7 +34,8 @@ void print_line(std::FILE* out, const row& r) {
   if (r.ratio) std::snprintf(ratio, sizeof ratio, "%.2f", *r.ratio);
   if (r.ratio_graphile) std::snprintf(versus_graphile, sizeof versus_graphile, "%.2f", *r.ratio_graphile);
   char rate[32] = "-";  // the wake row measures a latency, not a rate
-  if (r.tasks_per_s > 0) std::snprintf(rate, sizeof rate, "%.0f", r.tasks_per_s);
+  if (r.tasks_per_s > 0)  // the loop row runs well under 10 tasks/s: keep its digits
+    std::snprintf(rate, sizeof rate, r.tasks_per_s < 10 ? "%.2f" : "%.0f", r.tasks_per_s);
   std::fprintf(out, "%-7s %-34s %7d %9s %9.2f %9.2f %7s %7s  %s\n", r.kind.c_str(),
                r.method.c_str(), r.clients, rate, r.p50_ms, r.p99_ms, ratio, versus_graphile,
                r.note.c_str());
@@ -61,7 +62,9 @@ void print_table(const std::vector<row>& rows) {
       "batch rows over the 1-client floor; index rows over the empty-table index row;\n"
       "minimal and peer rows over the minimal row at the same client count.\n"
       "/gw: agentq rows over graphile-worker defaults at the same client count\n"
-      "(batch rows: over graphile-worker tuned at the most clients run).\n");
+      "(batch rows: over graphile-worker tuned at the most clients run).\n"
+      "fleet: p50/p99 of heartbeats, tasks/s of tasks merged; loop: p50/p99 of\n"
+      "claimed -> submitted; both print their other numbers and targets in the note.\n");
   std::fflush(stdout);
 }
 

@@ -10,7 +10,7 @@
 namespace agentq::bench {
 
 struct row {
-  std::string kind;    // floor | minimal | peer | store | batch | http | wake | index
+  std::string kind;    // floor | minimal | peer | store | batch | http | wake | index | fleet | loop
   std::string method;  // what ran, e.g. "pgbench -M prepared"
   int clients = 1;
   long tasks = 0;      // tasks claimed and submitted (index rows: claimed)

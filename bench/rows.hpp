@@ -47,6 +47,13 @@ row run_http_row(const bench_template& tpl, const options& opts, int clients,
 // the time from a task's commit to the waiter's answer.
 row run_wake_row(const bench_template& tpl, const options& opts, const std::string& work_dir);
 
+// One `agentq serve` and opts.fleet_agents simulated agents in this process
+// (bench/fleet_row.cpp): heartbeat latency, wake under load, RSS, idle cost.
+row run_fleet_row(const bench_template& tpl, const options& opts, const std::string& work_dir);
+// The loop with real agentq-worker and agentq-reviewer processes on a large
+// generated repository, beside a git floor (bench/loop_row.cpp).
+row run_loop_row(const bench_template& tpl, const options& opts, const std::string& work_dir);
+
 // A row with its identity filled in, and its numbers from a load.
 row make_row(const std::string& kind, const std::string& method, int clients);
 struct load_result;
