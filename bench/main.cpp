@@ -131,6 +131,8 @@ int main(int argc, char** argv) {
       for (int clients : opts.clients) add(run_store_row(tpl, opts, clients));
     if (opts.wants("batch"))
       for (int batch : opts.batches) add(run_batch_row(tpl, opts, batch));
+    if (opts.wants("batch"))
+      for (int batch : opts.batches) add(run_parked_batch_row(tpl, opts, batch));
     if (opts.wants("http") && !opts.agentq.empty())
       for (int clients : opts.clients) add(run_http_row(tpl, opts, clients, work_dir));
     if (opts.wants("wake") && !opts.agentq.empty()) add(run_wake_row(tpl, opts, work_dir));

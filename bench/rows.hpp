@@ -37,6 +37,8 @@ bool peers_installed(const options& opts);
 row run_store_row(const bench_template& tpl, const options& opts, int clients);
 // One thread: claim(limit = batch), then submit each task.
 row run_batch_row(const bench_template& tpl, const options& opts, int batch);
+// One thread: claim_batch for `batch` agents (parked callers), then each submits.
+row run_parked_batch_row(const bench_template& tpl, const options& opts, int batch);
 // One thread: claim only, with `finished` done tasks in the table.
 row run_index_row(const bench_template& tpl, const options& opts, int finished);
 

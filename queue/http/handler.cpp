@@ -198,4 +198,21 @@ std::optional<http_reply> request_handler::claim_now(const parked_claim& claim, 
   return json_reply(200, grants.front().answer);
 }
 
+request_handler::batch_replies request_handler::claim_batch(
+    agent_role role, const std::vector<std::string>& queues,
+    const std::vector<batch_claimant>& claimants, store& db) {
+  auto batch = db.claim_batch(role, queues, claimants, m_config.first_lease_s);
+  batch_replies out;
+  out.filter_empty = batch.filter_empty;
+  out.replies.resize(batch.grants.size());
+  std::int64_t granted = 0;
+  for (std::size_t i = 0; i < batch.grants.size(); ++i)
+    if (batch.grants[i]) {
+      out.replies[i] = json_reply(200, batch.grants[i]->answer);
+      ++granted;
+    }
+  if (m_services.metrics && granted) m_services.metrics->add_claims_granted(granted);
+  return out;
+}
+
 }  // namespace agentq

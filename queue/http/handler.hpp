@@ -33,6 +33,7 @@ class repo_gateway;
 }
 class merger;
 class server_metrics;
+class empty_claims;
 
 inline constexpr std::size_t max_body_bytes = 1024 * 1024;  // larger: 413
 
@@ -122,6 +123,9 @@ struct handler_services {
   server_metrics* metrics = nullptr;     // counters; /metrics
   // /metrics: the open long-polls right now.
   std::function<std::size_t()> open_long_polls;
+  // Claims that came back empty since anything changed: a long-poll like
+  // one of them parks without a query (http/empty_claims.hpp).
+  empty_claims* empty_claims_memory = nullptr;
 };
 
 class request_handler {
@@ -167,6 +171,14 @@ class request_handler {
   // Retries a parked claim: the claim answer, or nullopt when nothing came.
   // Throws what the store throws (database_unavailable).
   std::optional<http_reply> claim_now(const parked_claim& claim, store& db);
+  // Retries parked claims of one role and queue filter in one statement
+  // (store::claim_batch): one answer slot per claimant, nullopt for nothing.
+  struct batch_replies {
+    std::vector<std::optional<http_reply>> replies;
+    bool filter_empty = false;  // as batch_claim::filter_empty
+  };
+  batch_replies claim_batch(agent_role role, const std::vector<std::string>& queues,
+                            const std::vector<batch_claimant>& claimants, store& db);
 
   // The answer that ends a long-poll without a task.
   static http_reply no_content();

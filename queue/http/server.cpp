@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/claim_waiters.hpp"
+#include "http/empty_claims.hpp"
 #include "http/db_pool.hpp"
 #include "http/event_waiters.hpp"
 #include "http/handler.hpp"
@@ -86,7 +87,9 @@ int run_server(const server_config& config) {
   git::git_executor git_jobs({config.git_threads, config.git_per_remote});
 
   claim_waiters* waiters_ptr = nullptr;
+  empty_claims empty_memory;  // claims that came back empty since the last change
   handler_services services;
+  services.empty_claims_memory = &empty_memory;
   services.metrics = &metrics;
   event_waiters* event_polls_ptr = nullptr;
   services.open_long_polls = [&] {
@@ -103,7 +106,7 @@ int run_server(const server_config& config) {
   handler_conf.repo_urls = config.repo_urls;
   request_handler handler(handler_conf, services);
 
-  claim_waiters waiters(handler, pool);
+  claim_waiters waiters(handler, pool, {}, &empty_memory);
   waiters_ptr = &waiters;
   event_waiters event_polls(pool);  // GET /v1/events?wait_s= (the people's page)
   event_polls_ptr = &event_polls;

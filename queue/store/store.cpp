@@ -237,27 +237,8 @@ std::vector<claim_grant> store::claim(const agent_identity& agent,
   tx.commit();
 
   std::vector<claim_grant> grants;
-  for (const auto& row : rows) {
-    claim_grant grant;
-    grant.task_id = row["id"].as<std::int64_t>();
-    grant.token = row["token"].as<std::int64_t>();
-    grant.answer = {
-        {"task", as_json(row["task"])},
-        {"claim",
-         {{"token", grant.token},
-          {"agent", agent.name},
-          {"role", to_string(agent.role)},
-          {"lease_s", lease_s},
-          {"first_lease_s", first_s},
-          {"lease_expires_at", row["lease_expires_at"].c_str()}}},
-        {"repo", as_json(row["repo"])},
-    };
-    if (agent.role == agent_role::worker)
-      grant.answer["feedback"] = as_json(row["feedback"]);
-    else
-      grant.answer["submission"] = as_json(row["submission"]);
-    grants.push_back(std::move(grant));
-  }
+  for (const auto& row : rows)
+    grants.push_back(store_detail::claim_grant_of(row, agent, lease_s, first_s));
   return grants;
 } catch (...) {
   rethrow_as_unavailable();

@@ -54,6 +54,24 @@ struct claim_grant {
   nlohmann::json answer;
 };
 
+// One caller of a batched claim (store::claim_batch).
+struct batch_claimant {
+  agent_identity agent;
+  int lease_s = 0;
+};
+
+// What a batched claim gave.
+struct batch_claim {
+  // One slot per claimant, in order; nullopt: nothing for that claimant. A
+  // reviewer left without a task while another got one may still have one
+  // (the others' tasks were its own work): ask again.
+  std::vector<std::optional<claim_grant>> grants;
+  // Every agent of this role with this filter would find nothing now (a
+  // worker's batch that came back short; a reviewer's batch that found no
+  // submission waiting for anyone).
+  bool filter_empty = false;
+};
+
 struct state_change {
   task_state state = task_state::queued;
   nlohmann::json task;
@@ -122,6 +140,12 @@ class store {
   std::vector<claim_grant> claim(const agent_identity& agent,
                                  const std::vector<std::string>& queues, int lease_s,
                                  int limit = 1, int first_lease_s = 0);
+  // A batched claim (store/claim_batch.cpp): one statement claims up to one
+  // task for each claimant (agents of one role, with one queue filter),
+  // exactly as one claim(limit 1) per claimant in that order would: each
+  // task its own token, claims row and events.
+  batch_claim claim_batch(agent_role role, const std::vector<std::string>& queues,
+                          const std::vector<batch_claimant>& claimants, int first_lease_s = 0);
   outcome<std::string> heartbeat(std::int64_t task_id, const heartbeat_request& request,
                                  const agent_identity& agent);  // -> lease_expires_at
   outcome<nlohmann::json> submit(std::int64_t task_id, const submit_request& request,

@@ -66,5 +66,9 @@ std::optional<landed_call> find_landed_call(pqxx::transaction_base& tx, std::int
                                             std::int64_t token, std::int64_t agent_id,
                                             const std::string& kind);
 
+// A claim statement's row as the contract's claim answer (store/claim_batch.cpp).
+claim_grant claim_grant_of(const pqxx::row& row, const agent_identity& agent, int lease_s,
+                           int first_lease_s);
+
 }  // namespace store_detail
 }  // namespace agentq

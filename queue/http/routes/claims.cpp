@@ -4,6 +4,7 @@
 
 #include "core/requests.hpp"
 #include "git/repo_gateway.hpp"
+#include "http/empty_claims.hpp"
 #include "http/routes/landing.hpp"
 #include "http/routes/route_support.hpp"
 #include "http/routes/routes.hpp"
@@ -16,7 +17,17 @@ http_reply claim(route_context& ctx) {
   auto request = take(parse_claim_request(parse_body(ctx.request.body, true)));
   parked_claim wanted{ctx.caller, request.queues,
                       request.lease_s.value_or(ctx.config().default_lease_s), request.wait_s};
+  // A long-poll like a claim that came back empty since anything changed
+  // would find nothing again: it parks without a query, so an idle fleet's
+  // re-polls cost the database nothing (http/empty_claims.hpp).
+  auto* memory = ctx.services().empty_claims_memory;
+  if (wanted.wait_s > 0 && memory && memory->known(wanted)) {
+    ctx.result.park = std::move(wanted);
+    return request_handler::no_content();
+  }
+  const auto epoch = memory ? memory->epoch() : 0;
   if (auto answer = ctx.handler.claim_now(wanted, ctx.db())) return std::move(*answer);
+  if (memory) memory->note(wanted, epoch);
   if (wanted.wait_s > 0) ctx.result.park = std::move(wanted);
   return request_handler::no_content();
 }
