@@ -192,7 +192,10 @@ handler_result request_handler::dispatch(const http_request& request,
 std::optional<http_reply> request_handler::claim_now(const parked_claim& claim, store& db) {
   auto grants = db.claim(claim.agent, claim.queues, claim.lease_s, 1, m_config.first_lease_s);
   if (grants.empty()) return std::nullopt;
-  if (m_services.metrics) m_services.metrics->add_claims_granted(1);
+  if (m_services.metrics) {
+    m_services.metrics->add_claims_granted(1);
+    if (grants.front().took_over_expired_lease) m_services.metrics->add_lease_expirations(1);
+  }
   return json_reply(200, grants.front().answer);
 }
 
