@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/duration.hpp"
 #include "core/safe_log_formatter.hpp"
 #include "cli.hpp"
 #include "http/server.hpp"
@@ -46,6 +47,15 @@ Options (environment variable defaults in brackets):
                           accept repository URLs on loopback, link-local and
                           private addresses [AGENTQ_ALLOW_PRIVATE_REPO_HOSTS=1;
                           refused by default]
+  --retain-finished AGE   delete done, failed and cancelled tasks (with their
+                          claims, events, submissions, reviews, merges) AGE
+                          after they finished: a number and a unit s, m, h, d;
+                          0 or off keeps them [AGENTQ_RETAIN_FINISHED, 30d]
+  --retain-disagreements AGE
+                          tasks with disagreement-log entries: forever keeps
+                          them and their entries; AGE deletes them too once
+                          older than AGE and --retain-finished
+                          [AGENTQ_RETAIN_DISAGREEMENTS, forever]
   --help                  this text
 )";
 
@@ -76,7 +86,8 @@ void setup_logging() {
 int run_serve(const std::vector<std::string>& args) {
   arg_list list(args,
                 {"database-url", "listen", "admin-token", "lease-s", "db-pool", "retry-backoff-s",
-                 "git-cache", "git-timeout-s", "repo-roots", "first-lease-s"},
+                 "git-cache", "git-timeout-s", "repo-roots", "first-lease-s", "retain-finished",
+                 "retain-disagreements"},
                 {"help", "keep-task-branches", "allow-private-repo-hosts"});
   if (list.flag("help")) {
     std::cout << serve_usage;
@@ -117,6 +128,21 @@ int run_serve(const std::vector<std::string>& args) {
     config.git_timeout_s = parse_int(v, "--git-timeout-s");
     if (config.git_timeout_s < 1 || config.git_timeout_s > 3600)
       usage_error("--git-timeout-s must be 1..3600");
+  }
+  // A flag given (even empty) wins over the environment; an empty variable
+  // is unset, like the others.
+  auto flag_or_env = [&](const char* flag, const char* env) -> std::optional<std::string> {
+    if (auto v = list.value(flag)) return v;
+    if (auto v = env_or(env, ""); !v.empty()) return v;
+    return std::nullopt;
+  };
+  try {
+    if (auto v = flag_or_env("retain-finished", "AGENTQ_RETAIN_FINISHED"))
+      config.retain_finished_s = parse_retention_age(*v, "--retain-finished");
+    if (auto v = flag_or_env("retain-disagreements", "AGENTQ_RETAIN_DISAGREEMENTS"))
+      config.retain_disagreements_s = parse_disagreement_age(*v, "--retain-disagreements");
+  } catch (const std::invalid_argument& e) {
+    usage_error(e.what());
   }
   config.keep_task_branches = list.flag("keep-task-branches");
   config.repo_urls.local_roots = repo_url_policy::parse_roots(

@@ -23,4 +23,8 @@ inline constexpr int lease_s = 300;
 // back in seconds; 0 turns it off. The runners heartbeat right after claiming.
 inline constexpr int first_lease_s = 10;
 
+// agentq serve --retain-finished: finished tasks are deleted (with their
+// claims, events, submissions ...) this long after they finished.
+inline constexpr long long retain_finished_s = 30LL * 86400;
+
 }  // namespace agentq::defaults

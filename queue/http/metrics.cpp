@@ -42,16 +42,18 @@ std::string server_metrics::render(const std::optional<queue_stats>& stats,
     out << "# HELP agentq_tasks Tasks by state (all servers).\n# TYPE agentq_tasks gauge\n";
     for (const auto& [state, count] : stats->tasks_by_state)
       out << "agentq_tasks{state=\"" << label(state) << "\"} " << count << "\n";
-    out << "# HELP agentq_claims_total Claims granted (all servers, from the event history).\n"
-           "# TYPE agentq_claims_total counter\n"
-        << "agentq_claims_total " << stats->claims << "\n"
-        << "# HELP agentq_lease_expirations_total Leases that ran out (all servers).\n"
-           "# TYPE agentq_lease_expirations_total counter\n"
-        << "agentq_lease_expirations_total " << stats->lease_expirations << "\n";
   }
-  out << "# HELP agentq_server_claims_granted_total Claims granted by this server.\n"
-         "# TYPE agentq_server_claims_granted_total counter\n"
-      << "agentq_server_claims_granted_total " << m_claims_granted.load() << "\n"
+  out << "# HELP agentq_claims_total Claims granted by this server.\n"
+         "# TYPE agentq_claims_total counter\n"
+      << "agentq_claims_total " << m_claims_granted.load() << "\n"
+      << "# HELP agentq_lease_expirations_total Leases that ran out, found by this server's "
+         "reaper or taken over by its claims.\n"
+         "# TYPE agentq_lease_expirations_total counter\n"
+      << "agentq_lease_expirations_total " << m_lease_expirations.load() << "\n"
+      << "# HELP agentq_retention_deleted_tasks_total Finished tasks this server's retention "
+         "deleted (with their rows).\n"
+         "# TYPE agentq_retention_deleted_tasks_total counter\n"
+      << "agentq_retention_deleted_tasks_total " << m_retention_deleted_tasks.load() << "\n"
       << "# HELP agentq_stale_token_refusals_total Holder calls refused with stale_token by "
          "this server.\n# TYPE agentq_stale_token_refusals_total counter\n"
       << "agentq_stale_token_refusals_total " << m_stale_token_refusals.load() << "\n"

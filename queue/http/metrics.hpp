@@ -2,6 +2,13 @@
 // The server's own counters for /metrics (Prometheus text format 0.0.4).
 // Request latency is a histogram per route pattern (never the raw path, so
 // the number of series stays fixed). Thread-safe.
+//
+// Counters are this process's, incremented where the server does the thing
+// (a claim answered, a lease its reaper or a claim found expired, a task its
+// retention deleted): Prometheus sums them across servers. They are never
+// read from the event history (a scan that grows with it), nor kept in a
+// row every claim would update (one hot row would make claims on every
+// server take turns again, docs/benchmarks.md).
 
 #include <array>
 #include <atomic>
@@ -25,6 +32,8 @@ class server_metrics {
   void add_stale_token_refusal() { ++m_stale_token_refusals; }
   void add_lease_expired_refusal() { ++m_lease_expired_refusals; }
   void add_accept_failure() { ++m_accept_failures; }
+  void add_lease_expirations(std::int64_t count) { m_lease_expirations += count; }
+  void add_retention_deleted(std::int64_t tasks) { m_retention_deleted_tasks += tasks; }
 
   std::int64_t claims_granted() const { return m_claims_granted; }
   std::int64_t stale_token_refusals() const { return m_stale_token_refusals; }
@@ -48,6 +57,8 @@ class server_metrics {
   std::atomic<std::int64_t> m_stale_token_refusals{0};
   std::atomic<std::int64_t> m_lease_expired_refusals{0};
   std::atomic<std::int64_t> m_accept_failures{0};
+  std::atomic<std::int64_t> m_lease_expirations{0};
+  std::atomic<std::int64_t> m_retention_deleted_tasks{0};
 };
 
 }  // namespace agentq

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/duration.hpp"
 #include "http/claim_waiters.hpp"
 #include "http/empty_claims.hpp"
 #include "http/db_pool.hpp"
@@ -17,6 +18,7 @@
 #include "http/listener.hpp"
 #include "http/metrics.hpp"
 #include "services/reaper.hpp"
+#include "services/retention.hpp"
 #include "store/claimable_listener.hpp"
 
 #include "git/git_executor.hpp"
@@ -113,7 +115,17 @@ int run_server(const server_config& config) {
   claimable_listener listen(config.database_url,
                             [&](const std::string& queue) { waiters.notify(queue); },
                             [&] { waiters.notify_all(); });
-  reaper reap(config.database_url);
+  reaper_config reap_config;
+  reap_config.on_returned = [&metrics](int tasks) { metrics.add_lease_expirations(tasks); };
+  reaper reap(config.database_url, reap_config);
+  std::optional<retention> retain;
+  if (config.retain_finished_s) {
+    retention_config retain_config;
+    retain_config.policy.finished_age_s = *config.retain_finished_s;
+    retain_config.policy.disagreement_age_s = config.retain_disagreements_s;
+    retain_config.on_deleted = [&metrics](int tasks) { metrics.add_retention_deleted(tasks); };
+    retain.emplace(config.database_url, std::move(retain_config));
+  }
 
   // A route's git step runs on the git executor, under the git deadline and
   // holding no database connection; its answer is made back on a database
@@ -217,6 +229,7 @@ int run_server(const server_config& config) {
   listen.start();
   reap.start();
   landing.start();
+  if (retain) retain->start();
 
   std::thread signal_thread([&] {
     int received = 0;
@@ -231,13 +244,18 @@ int run_server(const server_config& config) {
     server->stop();
   });
 
-  spdlog::info("event=listening host={} port={} db_pool={} lease_s={}", host, server->port(),
-               config.db_pool, config.lease_s);
+  spdlog::info("event=listening host={} port={} db_pool={} lease_s={} retain_finished={} "
+               "retain_disagreements={}",
+               host, server->port(), config.db_pool, config.lease_s,
+               config.retain_finished_s ? format_duration(*config.retain_finished_s) : "off",
+               config.retain_disagreements_s ? format_duration(*config.retain_disagreements_s)
+                                             : "forever");
   std::cout << "listening on " << host << ":" << server->port() << std::endl;
 
   server->run();
   signal_thread.join();
 
+  if (retain) retain->stop();
   landing.stop();
   git_jobs.stop();
   reap.stop();

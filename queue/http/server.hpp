@@ -13,6 +13,7 @@
 // Shutdown: stop accepting, answer parked long-polls with 204, let in-flight
 // requests finish (bounded), then stop.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ struct server_config {
   bool keep_task_branches = false;  // true: the merger leaves agentq/<id>/<token> branches
   repo_url_policy repo_urls;  // AGENTQ_REPO_ROOTS, AGENTQ_ALLOW_PRIVATE_REPO_HOSTS
   int first_lease_s = defaults::first_lease_s;  // a claim's lease until its first heartbeat
+  // Retention (services/retention.hpp): finished tasks older than this are
+  // deleted with their rows; nullopt: kept (--retain-finished 0/off).
+  std::optional<std::int64_t> retain_finished_s = defaults::retain_finished_s;
+  // Tasks with disagreement entries: nullopt keeps them for ever.
+  std::optional<std::int64_t> retain_disagreements_s;
 };
 
 // Runs the server until SIGTERM or SIGINT; answers the process exit code.

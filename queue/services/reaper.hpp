@@ -6,6 +6,7 @@
 // is a services/periodic_service.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ class store;
 struct reaper_config {
   std::chrono::milliseconds interval{1000};  // how often to look
   int batch = 500;                           // most tasks returned per look
+  // Told each batch's count, from the service's thread (/metrics counts
+  // lease expirations this way, never from the event history).
+  std::function<void(int tasks)> on_returned;
 };
 
 class reaper {

@@ -22,6 +22,7 @@ claim_grant claim_grant_of(const pqxx::row& row, const agent_identity& agent, in
   claim_grant grant;
   grant.task_id = row["id"].as<std::int64_t>();
   grant.token = row["token"].as<std::int64_t>();
+  grant.took_over_expired_lease = !row["old_token"].is_null();
   grant.answer = {
       {"task", as_json(row["task"])},
       {"claim",

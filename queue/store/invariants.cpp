@@ -23,6 +23,11 @@ std::vector<std::string> store::check_invariants() try {
            ") starts from " + field(r["from_state"]) + " but the history was at " +
            field(r["prev_to"]);
   });
+  // Retention deletes whole tasks with their history; a task left without
+  // one (its events gone, the task kept) is a violation.
+  each(sql::invariants_task_history, [](const pqxx::row& r) {
+    return "task " + field(r["id"]) + " has no history (its events are gone, the task is not)";
+  });
   each(sql::invariants_final_state, [](const pqxx::row& r) {
     return "task " + field(r["id"]) + " is " + field(r["state"]) + " but its history ends at " +
            field(r["to_state"]);

@@ -18,9 +18,6 @@ agentq::queue_stats store::queue_stats() try {
     stats.tasks_by_state[std::string(to_string(state))] = 0;
   for (const auto& row : tx.exec_params(std::string(sql::stats_tasks_by_state)))
     stats.tasks_by_state[row["state"].c_str()] = row["tasks"].as<std::int64_t>();
-  auto events = tx.exec_params(std::string(sql::stats_event_counts));
-  stats.claims = events[0]["claims"].as<std::int64_t>();
-  stats.lease_expirations = events[0]["lease_expirations"].as<std::int64_t>();
   return stats;
 } catch (...) {
   rethrow_as_unavailable();

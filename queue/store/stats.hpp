@@ -12,9 +12,9 @@
 namespace agentq {
 
 struct queue_stats {
-  std::map<std::string, std::int64_t> tasks_by_state;  // every state, zero when none
-  std::int64_t claims = 0;             // claims ever granted (all servers)
-  std::int64_t lease_expirations = 0;  // leases that ran out (all servers)
+  // Every state, zero when none (all servers). The only numbers /metrics
+  // asks the database for: counters are the server's own (http/metrics.hpp).
+  std::map<std::string, std::int64_t> tasks_by_state;
 };
 
 // Whose claim a task holds now and where its repository is.

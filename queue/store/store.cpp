@@ -133,7 +133,9 @@ outcome<added_task> store::add_task(const new_task& task, const std::string& act
     auto found = run(tx, sql::tasks_count_existing, to_pg_array(task.depends_on))[0][0]
                      .as<std::size_t>();
     if (found != task.depends_on.size())
-      return refuse(error_code::invalid_request, "'depends_on' names a task that does not exist");
+      return refuse(error_code::invalid_request,
+                    "'depends_on' names a task that does not exist (finished tasks are "
+                    "deleted after agentq serve --retain-finished)");
   }
   auto inserted = run(tx, sql::tasks_insert, task.title, task.body, repo[0][0].as<std::int64_t>(),
                       task.queue, task.priority, task.run_after, task.max_attempts,

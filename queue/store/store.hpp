@@ -29,6 +29,7 @@
 #include "core/task_state.hpp"
 #include "store/database_unavailable.hpp"
 #include "store/repo_merge_lock.hpp"
+#include "store/retention.hpp"
 #include "store/stats.hpp"
 
 namespace agentq {
@@ -50,6 +51,7 @@ struct added_task {
 struct claim_grant {
   std::int64_t task_id = 0;
   std::int64_t token = 0;
+  bool took_over_expired_lease = false;  // the task's previous lease ran out
   // The contract's claim answer: {task, claim, repo, feedback | submission}.
   nlohmann::json answer;
 };
@@ -222,8 +224,10 @@ class store {
   // (store/invariants.cpp): after any run, each violation found is described
   // in a line; empty means the history is consistent:
   //   * each task's events form one chain (from_state = the previous
-  //     to_state) that ends in the task's state, and every step is a
-  //     transition of the state machine (queue/core/task_state.hpp);
+  //     to_state) from its 'added' event to the task's state, and every
+  //     step is a transition of the state machine (queue/core/task_state.hpp);
+  //     the chains are checked per task, so retention, which deletes a
+  //     task with all of its events, leaves every other chain whole;
   //   * each task's claims carry strictly increasing tokens;
   //   * at most one live claim per task, and it is the one the task names;
   //   * every done task has exactly one landed merge, and no task has two.
@@ -237,6 +241,11 @@ class store {
   nlohmann::json events_after(std::int64_t after, int limit);  // {events, last_id}
   outcome<state_change> amend_task(std::int64_t id, const amend_request& request,
                                    const std::string& actor);
+
+  // Retention (store/retention.cpp, issue 13): deletes one batch of old
+  // finished tasks, each with every row that belongs to it, in one short
+  // transaction that skips rows others hold; never an unfinished task.
+  retention_batch delete_finished_tasks(const retention_policy& policy);
 
   struct impl;  // store/store_impl.hpp, for the store's own files
 

@@ -193,7 +193,6 @@ TEST_CASE("handler: health and readiness and metrics", "[handler]") {
   CHECK(text.find("agentq_tasks{state=\"working\"} 2") != std::string::npos);
   CHECK(text.find("agentq_tasks{state=\"queued\"} 0") != std::string::npos);
   CHECK(text.find("agentq_claims_total 2") != std::string::npos);
-  CHECK(text.find("agentq_server_claims_granted_total 2") != std::string::npos);
   CHECK(text.find("agentq_stale_token_refusals_total 1") != std::string::npos);
   CHECK(text.find("agentq_lease_expired_refusals_total 0") != std::string::npos);
   CHECK(text.find("agentq_lease_expirations_total 0") != std::string::npos);

@@ -91,7 +91,7 @@ TEST_CASE("64 concurrent HTTP claimers: every task has exactly one holder", "[se
   CHECK(task_ids.size() == static_cast<std::size_t>(tasks));  // no task twice
   CHECK(token_ids.size() == static_cast<std::size_t>(tasks));
   CHECK(metric(server.url(), "agentq_tasks{state=\"working\"}") == tasks);
-  CHECK(metric(server.url(), "agentq_server_claims_granted_total") == tasks);
+  CHECK(metric(server.url(), "agentq_claims_total") == tasks);
 }
 
 TEST_CASE("a long-poll claim wakes up with a task added while it waits", "[server][long-poll]") {
@@ -175,8 +175,8 @@ TEST_CASE("two servers on one database: claims stay exclusive and wake-ups cross
   for (const auto& [task, count] : claims_per_task) CHECK(count == 1);
   CHECK(tokens_seen.size() == static_cast<std::size_t>(tasks));
   // both servers served claims
-  CHECK(metric(a.url(), "agentq_server_claims_granted_total") > 0);
-  CHECK(metric(b.url(), "agentq_server_claims_granted_total") > 0);
+  CHECK(metric(a.url(), "agentq_claims_total") > 0);
+  CHECK(metric(b.url(), "agentq_claims_total") > 0);
 
   // a waiter on B wakes for a task added through A
   auto waiting = std::async(std::launch::async, [&] {

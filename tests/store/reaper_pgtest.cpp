@@ -68,7 +68,7 @@ TEST_CASE("the reaper service's run_once reaps the whole backlog in batches", "[
             "where state = 'working'");
     tx.commit();
   }
-  reaper service(f.db.url(), reaper_config{std::chrono::milliseconds(10), 7});
+  reaper service(f.db.url(), reaper_config{std::chrono::milliseconds(10), 7, {}});
   CHECK(service.run_once() == 25);
   CHECK(count(f.sql, "select count(*) from tasks where state = 'queued'") == 25);
 }
