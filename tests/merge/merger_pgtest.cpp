@@ -24,6 +24,24 @@ bool has(const std::vector<std::string>& values, const std::string& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
+// The backend waiting for repository `repo_id`'s merge lock, once one other
+// than `other_than` waits (0 when none did within 30 s: the test then fails
+// on it). However long land() takes to get there, this sees it.
+int merge_lock_waiter(pqxx::connection& observer, std::int64_t repo_id, int other_than = 0) {
+  for (int i = 0; i < 3000; ++i) {
+    pqxx::nontransaction look(observer);
+    int pid = look.exec_params1(
+                      "select coalesce(min(pid), 0) from pg_locks where locktype = 'advisory' "
+                      "and not granted and classid = 7420002 and objid = $1 and database = "
+                      "(select oid from pg_database where datname = current_database())",
+                      repo_id)[0]
+                  .as<int>();
+    if (pid != 0 && pid != other_than) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return 0;
+}
+
 }  // namespace
 
 TEST_CASE("an approval lands as a fast-forward once and the task is done") {
@@ -259,22 +277,10 @@ TEST_CASE("land waits for the repository's merge lock") {
   std::thread lander([&] {
     try { landed = m.land(merge_id); } catch (const std::exception& e) { error = e.what(); }
   });
-  // Wait until land() is queued behind the lock (seen in pg_locks), however
-  // long that takes; a land() that did not take the lock would finish
-  // instead, and this loop would end at its bound and fail below.
+  // Wait until land() is queued behind the lock (seen in pg_locks); a land()
+  // that did not take the lock would finish instead, and no waiter is seen.
   pqxx::connection observer(w.q.db.url());
-  bool waiting = false;
-  for (int i = 0; i < 3000 && !waiting; ++i) {
-    pqxx::nontransaction look(observer);
-    waiting = look.exec_params1(
-                      "select count(*) from pg_locks where locktype = 'advisory' and not granted "
-                      "and classid = 7420002 and objid = $1 and database = "
-                      "(select oid from pg_database where datname = current_database())",
-                      repo_id)[0]
-                  .as<int>() > 0;
-    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  CHECK(waiting);
+  CHECK(merge_lock_waiter(observer, repo_id) != 0);
   CHECK(w.merge_row(merge_id)["status"] == "pending");
   CHECK(w.git.tip("main") != work.commit);
 
@@ -307,25 +313,7 @@ TEST_CASE("a land whose database connections are killed while it waits starts ov
     try { landed = m.land(merge_id); } catch (const std::exception& e) { error = e.what(); }
   });
   pqxx::connection observer(w.q.db.url());
-  // The backend now waiting for the repository's lock (0: none yet).
-  auto waiting_pid = [&] {
-    pqxx::nontransaction look(observer);
-    auto row = look.exec_params1(
-        "select coalesce(min(pid), 0) from pg_locks where locktype = 'advisory' and not granted "
-        "and classid = 7420002 and objid = $1 and database = "
-        "(select oid from pg_database where datname = current_database())",
-        repo_id);
-    return row[0].as<int>();
-  };
-  auto wait_for_waiter = [&](int other_than) {
-    for (int i = 0; i < 3000; ++i) {
-      int pid = waiting_pid();
-      if (pid != 0 && pid != other_than) return pid;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return 0;
-  };
-  const int first = wait_for_waiter(0);
+  const int first = merge_lock_waiter(observer, repo_id);
   REQUIRE(first != 0);
   {
     // The backend of land()'s lock connection, killed while it waits.
@@ -333,7 +321,7 @@ TEST_CASE("a land whose database connections are killed while it waits starts ov
     CHECK(kill.exec_params1("select pg_terminate_backend($1)", first)[0].as<bool>());
   }
   // land() is back, on a new connection, waiting for the same lock.
-  const int second = wait_for_waiter(first);
+  const int second = merge_lock_waiter(observer, repo_id, first);
   CHECK(second != 0);
   CHECK(w.merge_row(merge_id)["status"] == "pending");
 
