@@ -194,11 +194,14 @@ handler_result request_handler::dispatch(const http_request& request,
 std::optional<http_reply> request_handler::claim_now(const parked_claim& claim, store& db) {
   auto grants = db.claim(claim.agent, claim.queues, claim.lease_s, 1, m_config.first_lease_s);
   if (grants.empty()) return std::nullopt;
-  if (m_services.metrics) {
-    m_services.metrics->add_claims_granted(1);
-    if (grants.front().took_over_expired_lease) m_services.metrics->add_lease_expirations(1);
-  }
+  count_granted(grants.front());
   return json_reply(200, grants.front().answer);
+}
+
+void request_handler::count_granted(const claim_grant& grant) {
+  if (!m_services.metrics) return;
+  m_services.metrics->add_claims_granted(1);
+  if (grant.took_over_expired_lease) m_services.metrics->add_lease_expirations(1);
 }
 
 request_handler::batch_replies request_handler::claim_batch(
@@ -208,17 +211,11 @@ request_handler::batch_replies request_handler::claim_batch(
   batch_replies out;
   out.filter_empty = batch.filter_empty;
   out.replies.resize(batch.grants.size());
-  std::int64_t granted = 0, took_over = 0;
   for (std::size_t i = 0; i < batch.grants.size(); ++i)
     if (batch.grants[i]) {
       out.replies[i] = json_reply(200, batch.grants[i]->answer);
-      ++granted;
-      if (batch.grants[i]->took_over_expired_lease) ++took_over;
+      count_granted(*batch.grants[i]);
     }
-  if (m_services.metrics && granted) {
-    m_services.metrics->add_claims_granted(granted);
-    if (took_over) m_services.metrics->add_lease_expirations(took_over);
-  }
   return out;
 }
 

@@ -193,6 +193,8 @@ class request_handler {
   // Runs `answer` and maps what it throws to the reply.
   template <typename Answer>
   void answer_guarded(handler_result& result, const Answer& answer);
+  // Counts a granted claim (and a lease it took over) on /metrics.
+  void count_granted(const claim_grant& grant);
 
   handler_config m_config;
   handler_services m_services;

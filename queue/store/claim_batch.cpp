@@ -41,6 +41,14 @@ claim_grant claim_grant_of(const pqxx::row& row, const agent_identity& agent, in
   return grant;
 }
 
+void close_taken_over_claims(pqxx::transaction_base& tx, const pqxx::result& claimed,
+                             const std::optional<std::string>& now) {
+  std::vector<std::int64_t> taken_over;
+  for (const auto& row : claimed)
+    if (!row["old_token"].is_null()) taken_over.push_back(row["old_token"].as<std::int64_t>());
+  if (!taken_over.empty()) run(tx, sql::claims_close_taken_over, to_pg_array(taken_over), now);
+}
+
 }  // namespace store_detail
 
 batch_claim store::claim_batch(agent_role role, const std::vector<std::string>& queues,
@@ -66,11 +74,7 @@ batch_claim store::claim_batch(agent_role role, const std::vector<std::string>& 
                                           : sql::tasks_claim_reviewer_batch;
   auto rows = run(tx, query, to_pg_array(ids), to_pg_array(names), filter, to_pg_array(leases),
                   m_impl->now, to_pg_array(firsts));
-  std::vector<std::int64_t> taken_over;
-  for (const auto& row : rows)
-    if (!row["old_token"].is_null()) taken_over.push_back(row["old_token"].as<std::int64_t>());
-  if (!taken_over.empty())
-    run(tx, sql::claims_close_taken_over, to_pg_array(taken_over), m_impl->now);
+  store_detail::close_taken_over_claims(tx, rows, m_impl->now);
   tx.commit();
 
   std::size_t granted = 0;

@@ -231,11 +231,7 @@ std::vector<claim_grant> store::claim(const agent_identity& agent,
   const int first_s = first_lease_s > 0 && first_lease_s < lease_s ? first_lease_s : lease_s;
   auto rows = run(tx, query, agent.id, agent.name, non_empty_array(queues), limit, lease_s,
                   m_impl->now, first_s);
-  std::vector<std::int64_t> taken_over;
-  for (const auto& row : rows)
-    if (!row["old_token"].is_null()) taken_over.push_back(row["old_token"].as<std::int64_t>());
-  if (!taken_over.empty())
-    run(tx, sql::claims_close_taken_over, to_pg_array(taken_over), m_impl->now);
+  store_detail::close_taken_over_claims(tx, rows, m_impl->now);
   tx.commit();
 
   std::vector<claim_grant> grants;

@@ -70,5 +70,11 @@ std::optional<landed_call> find_landed_call(pqxx::transaction_base& tx, std::int
 claim_grant claim_grant_of(const pqxx::row& row, const agent_identity& agent, int lease_s,
                            int first_lease_s);
 
+// After a claim statement (single or batched), in its transaction: closes as
+// 'expired' the claims its rows took over (their `old_token`) that the
+// statement's own snapshot could not see (sql/queries/claims_close_taken_over.sql).
+void close_taken_over_claims(pqxx::transaction_base& tx, const pqxx::result& claimed,
+                             const std::optional<std::string>& now);
+
 }  // namespace store_detail
 }  // namespace agentq
