@@ -56,6 +56,10 @@ Options (environment variable defaults in brackets):
                           them and their entries; AGE deletes them too once
                           older than AGE and --retain-finished
                           [AGENTQ_RETAIN_DISAGREEMENTS, forever]
+  --auth-cache-s N        believe the database's "this token is live" N seconds
+                          (0..300; 0: a query on every call): a token revoked
+                          through another server stops working within N s,
+                          through this one at once [5]
   --help                  this text
 )";
 
@@ -87,7 +91,7 @@ int run_serve(const std::vector<std::string>& args) {
   arg_list list(args,
                 {"database-url", "listen", "admin-token", "lease-s", "db-pool", "retry-backoff-s",
                  "git-cache", "git-timeout-s", "repo-roots", "first-lease-s", "retain-finished",
-                 "retain-disagreements"},
+                 "retain-disagreements", "auth-cache-s"},
                 {"help", "keep-task-branches", "allow-private-repo-hosts"});
   if (list.flag("help")) {
     std::cout << serve_usage;
@@ -112,6 +116,11 @@ int run_serve(const std::vector<std::string>& args) {
     config.first_lease_s = parse_int(*v, "--first-lease-s");
     if (config.first_lease_s < 0 || config.first_lease_s > defaults::lease_max_s)
       usage_error("--first-lease-s must be 0.." + std::to_string(defaults::lease_max_s));
+  }
+  if (auto v = list.value("auth-cache-s")) {
+    config.auth_cache_s = parse_int(*v, "--auth-cache-s");
+    if (config.auth_cache_s < 0 || config.auth_cache_s > 300)
+      usage_error("--auth-cache-s must be 0..300");
   }
   if (auto v = list.value("db-pool")) {
     config.db_pool = parse_int(*v, "--db-pool");
