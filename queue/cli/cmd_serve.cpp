@@ -32,7 +32,8 @@ Options (environment variable defaults in brackets):
   --lease-s N             lease of a claim that names none (5..3600) [300]
   --first-lease-s N       a claim's lease until its first heartbeat, when shorter
                           (0..3600; 0: the whole lease from the start) [10]
-  --db-pool N             database connections serving requests [8]
+  --db-pool N             database connections serving requests [8]; one more
+                          serves only heartbeats (taken ahead of other calls)
   --retry-backoff-s N     backoff of a released task: N, 2N, 4N ... seconds [5]
   --git-cache DIR         bare mirrors for submit checks and merges
                           [.agentq/server-git]; one per server process
