@@ -399,9 +399,11 @@ row run_fleet_row(const bench_template& tpl, const options& opts, const std::str
     const double busy_s = std::chrono::duration<double>(clock::now() - began).count();
 
     // Idle: every agent parked in its long-poll. A settling pause first, so
-    // the last merges' statements and the statistics' flush (up to ~1 s
-    // behind in PostgreSQL 15) fall before the window.
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    // the last merges' statements and their statistics fall before the
+    // window: PostgreSQL 15 backends that went idle flush their counters to
+    // pg_stat_database up to 10 s later (PGSTAT_IDLE_INTERVAL), so a shorter
+    // pause counted the drain's last transactions as idle ones.
+    std::this_thread::sleep_for(std::chrono::seconds(11));
     const auto idle_began = clock::now();
     const double cpu_before = cpu_seconds(server_pid);
     const double xacts_before = database_transactions(tpl, dbname);

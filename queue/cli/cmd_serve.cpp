@@ -32,7 +32,8 @@ Options (environment variable defaults in brackets):
   --lease-s N             lease of a claim that names none (5..3600) [300]
   --first-lease-s N       a claim's lease until its first heartbeat, when shorter
                           (0..3600; 0: the whole lease from the start) [10]
-  --db-pool N             database connections serving requests [8]
+  --db-pool N             database connections serving requests [8]; one more
+                          serves only heartbeats (taken ahead of other calls)
   --retry-backoff-s N     backoff of a released task: N, 2N, 4N ... seconds [5]
   --git-cache DIR         bare mirrors for submit checks and merges
                           [.agentq/server-git]; one per server process
@@ -56,6 +57,10 @@ Options (environment variable defaults in brackets):
                           them and their entries; AGE deletes them too once
                           older than AGE and --retain-finished
                           [AGENTQ_RETAIN_DISAGREEMENTS, forever]
+  --auth-cache-s N        believe the database's "this token is live" N seconds
+                          (0..300; 0: a query on every call): a token revoked
+                          through another server stops working within N s,
+                          through this one at once [5]
   --help                  this text
 )";
 
@@ -87,7 +92,7 @@ int run_serve(const std::vector<std::string>& args) {
   arg_list list(args,
                 {"database-url", "listen", "admin-token", "lease-s", "db-pool", "retry-backoff-s",
                  "git-cache", "git-timeout-s", "repo-roots", "first-lease-s", "retain-finished",
-                 "retain-disagreements"},
+                 "retain-disagreements", "auth-cache-s"},
                 {"help", "keep-task-branches", "allow-private-repo-hosts"});
   if (list.flag("help")) {
     std::cout << serve_usage;
@@ -112,6 +117,11 @@ int run_serve(const std::vector<std::string>& args) {
     config.first_lease_s = parse_int(*v, "--first-lease-s");
     if (config.first_lease_s < 0 || config.first_lease_s > defaults::lease_max_s)
       usage_error("--first-lease-s must be 0.." + std::to_string(defaults::lease_max_s));
+  }
+  if (auto v = list.value("auth-cache-s")) {
+    config.auth_cache_s = parse_int(*v, "--auth-cache-s");
+    if (config.auth_cache_s < 0 || config.auth_cache_s > 300)
+      usage_error("--auth-cache-s must be 0..300");
   }
   if (auto v = list.value("db-pool")) {
     config.db_pool = parse_int(*v, "--db-pool");

@@ -27,4 +27,12 @@ inline constexpr int first_lease_s = 10;
 // claims, events, submissions ...) this long after they finished.
 inline constexpr long long retain_finished_s = 30LL * 86400;
 
+// agentq serve --auth-cache-s: a server believes the database's "this token
+// is live" this long (queue/http/auth_cache.hpp), so a token revoked through
+// another server stops working within it (through this one: at once).
+inline constexpr int auth_cache_s = 5;
+// A cached token nobody used for this long is not re-verified: more than the
+// runners' 20 s long-poll, so an idle fleet's tokens stay cached.
+inline constexpr int auth_cache_keep_unused_s = 120;
+
 }  // namespace agentq::defaults

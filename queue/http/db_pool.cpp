@@ -31,25 +31,28 @@ void db_slot::drop() {
   m_store.reset();
 }
 
-db_pool::db_pool(std::string database_url, int size, std::chrono::milliseconds reconnect_pause)
+db_pool::db_pool(std::string database_url, int size, std::chrono::milliseconds reconnect_pause,
+                 int reserved)
     : m_url(std::move(database_url)), m_reconnect_pause(reconnect_pause) {
-  for (int i = 0; i < size; ++i) m_threads.emplace_back([this, i] { run(i); });
+  for (int i = 0; i < size; ++i) m_threads.emplace_back([this] { run(false); });
+  for (int i = 0; i < reserved; ++i) m_threads.emplace_back([this] { run(true); });
 }
 
 db_pool::~db_pool() { stop(); }
 
-void db_pool::post(job work) {
+void db_pool::post(job work, lane which) {
   {
     std::lock_guard lock(m_mutex);
     if (m_stopping) return;
-    m_jobs.push_back(std::move(work));
+    (which == lane::short_call ? m_short_jobs : m_jobs).push_back(std::move(work));
   }
+  if (which == lane::short_call) m_wake_short.notify_one();
   m_wake.notify_one();
 }
 
 std::size_t db_pool::queued() const {
   std::lock_guard lock(m_mutex);
-  return m_jobs.size();
+  return m_jobs.size() + m_short_jobs.size();
 }
 
 void db_pool::stop() {
@@ -58,20 +61,25 @@ void db_pool::stop() {
     m_stopping = true;
   }
   m_wake.notify_all();
+  m_wake_short.notify_all();
   for (auto& t : m_threads)
     if (t.joinable()) t.join();
 }
 
-void db_pool::run(int) {
+void db_pool::run(bool short_only) {
   db_slot slot(m_url, m_reconnect_pause);
   while (true) {
     job work;
     {
       std::unique_lock lock(m_mutex);
-      m_wake.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
-      if (m_jobs.empty()) return;  // stopping, and nothing left
-      work = std::move(m_jobs.front());
-      m_jobs.pop_front();
+      auto& wake = short_only ? m_wake_short : m_wake;
+      wake.wait(lock, [&] {
+        return m_stopping || !m_short_jobs.empty() || (!short_only && !m_jobs.empty());
+      });
+      auto& from = !m_short_jobs.empty() ? m_short_jobs : m_jobs;
+      if (from.empty() || (short_only && &from == &m_jobs)) return;  // stopping, nothing left
+      work = std::move(from.front());
+      from.pop_front();
     }
     try {
       work(slot);

@@ -7,6 +7,12 @@
 // connects anew at once. A connect that fails is not tried again for
 // `reconnect_pause`, so while the database is down requests fail fast (503)
 // instead of queueing behind connection attempts.
+//
+// Two lanes: short guarded calls (a heartbeat: one indexed update) are posted
+// to the short lane, which every thread serves first, and `reserved` more
+// threads (connections) serve only it. So a heartbeat never waits behind a
+// burst of claims, submits and drains for a connection: its lease must not
+// run out because other work was queued (the fleet row, docs/benchmarks.md).
 
 #include <chrono>
 #include <condition_variable>
@@ -45,25 +51,30 @@ class db_pool {
  public:
   using job = std::function<void(db_slot&)>;
 
+  enum class lane { normal, short_call };
+
   db_pool(std::string database_url, int size,
-          std::chrono::milliseconds reconnect_pause = std::chrono::milliseconds(500));
+          std::chrono::milliseconds reconnect_pause = std::chrono::milliseconds(500),
+          int reserved = 0);
   ~db_pool();
   db_pool(const db_pool&) = delete;
   db_pool& operator=(const db_pool&) = delete;
 
-  void post(job work);
+  void post(job work, lane which = lane::normal);
   std::size_t queued() const;
   // Runs what is queued, then joins the threads. Later posts are dropped.
   void stop();
 
  private:
-  void run(int index);
+  void run(bool short_only);
 
   std::string m_url;
   std::chrono::milliseconds m_reconnect_pause;
   mutable std::mutex m_mutex;
   std::condition_variable m_wake;
   std::deque<job> m_jobs;
+  std::deque<job> m_short_jobs;
+  std::condition_variable m_wake_short;  // the reserved threads wait here
   bool m_stopping = false;
   std::vector<std::thread> m_threads;
 };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/secrets.hpp"
+#include "http/auth_cache.hpp"
 #include "gitcore/errors.hpp"
 #include "http/metrics.hpp"
 #include "http/request_parsing.hpp"
@@ -15,9 +16,11 @@ namespace {
 
 using json = nlohmann::json;
 
-// Who the bearer token belongs to, or a refusal.
+// Who the bearer token belongs to, or a refusal. A token the database
+// accepted moments ago is answered from the cache (no query); its role is
+// checked by the caller on every call all the same.
 agent_identity authenticate(const http_request& request, const handler_config& config,
-                            const std::function<store&()>& get_store) {
+                            auth_cache* cache, const std::function<store&()>& get_store) {
   const std::string prefix = "Bearer ";
   if (request.authorization.size() <= prefix.size() ||
       request.authorization.compare(0, prefix.size(), prefix) != 0)
@@ -27,8 +30,17 @@ agent_identity authenticate(const http_request& request, const handler_config& c
   if (config.admin_token && !config.admin_token->empty() &&
       constant_time_equal(token, *config.admin_token))
     return agent_identity{0, "admin", agent_role::admin};
+  if (!cache || !cache->enabled()) {
+    auto caller = get_store().authenticate(token);
+    if (!caller) fail(error_code::unauthenticated, "unknown or revoked token");
+    return *caller;
+  }
+  const auto hash = sha256_hex(token);  // the key: never the token itself
+  if (auto known = cache->find(hash)) return *known;
+  const auto epoch = cache->epoch();
   auto caller = get_store().authenticate(token);
   if (!caller) fail(error_code::unauthenticated, "unknown or revoked token");
+  cache->remember(hash, *caller, epoch);
   return *caller;
 }
 
@@ -183,7 +195,7 @@ handler_result request_handler::dispatch(const http_request& request,
   agent_identity caller;
   caller.name.clear();
   if (r.roles != public_route) {
-    caller = authenticate(request, m_config, get_store);
+    caller = authenticate(request, m_config, m_services.auth, get_store);
     require_role(r, caller);
   }
   route_context ctx{request, match.params, query, caller, get_store, *this, result};

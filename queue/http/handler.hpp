@@ -34,6 +34,7 @@ class repo_gateway;
 class merger;
 class server_metrics;
 class empty_claims;
+class auth_cache;
 
 inline constexpr std::size_t max_body_bytes = 1024 * 1024;  // larger: 413
 
@@ -126,6 +127,9 @@ struct handler_services {
   // Claims that came back empty since anything changed: a long-poll like
   // one of them parks without a query (http/empty_claims.hpp).
   empty_claims* empty_claims_memory = nullptr;
+  // Tokens the database accepted moments ago: authenticated without a query
+  // (http/auth_cache.hpp); revoking an agent forgets its tokens at once.
+  auth_cache* auth = nullptr;
 };
 
 class request_handler {

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/duration.hpp"
+#include "http/auth_cache.hpp"
 #include "http/claim_waiters.hpp"
 #include "http/empty_claims.hpp"
 #include "http/db_pool.hpp"
@@ -17,6 +18,7 @@
 #include "http/handler.hpp"
 #include "http/listener.hpp"
 #include "http/metrics.hpp"
+#include "services/periodic_service.hpp"
 #include "services/reaper.hpp"
 #include "services/retention.hpp"
 #include "store/claimable_listener.hpp"
@@ -52,6 +54,13 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
 
 std::string path_of(const std::string& route) { return route.substr(route.find(' ') + 1); }
 
+// A heartbeat is one short guarded update whose lateness can cost a lease:
+// it takes the pool's short lane, ahead of claims, submits and drains.
+db_pool::lane lane_of(const std::string& route) {
+  return route == "POST /v1/tasks/{id}/heartbeat" ? db_pool::lane::short_call
+                                                  : db_pool::lane::normal;
+}
+
 }  // namespace
 
 int run_server(const server_config& config) {
@@ -77,7 +86,10 @@ int run_server(const server_config& config) {
   }
 
   server_metrics metrics;
-  db_pool pool(config.database_url, std::max(1, config.db_pool));
+  // One more connection serves only the short lane (heartbeats): see
+  // http/db_pool.hpp.
+  db_pool pool(config.database_url, std::max(1, config.db_pool), std::chrono::milliseconds(500),
+               1);
 
   merger_config merge_config;
   merge_config.cache_dir = config.git_cache;
@@ -92,6 +104,10 @@ int run_server(const server_config& config) {
   empty_claims empty_memory;  // claims that came back empty since the last change
   handler_services services;
   services.empty_claims_memory = &empty_memory;
+  auth_cache_config tokens_config;
+  tokens_config.expiry = std::chrono::seconds(std::max(0, config.auth_cache_s));
+  auth_cache tokens(tokens_config);  // tokens verified moments ago
+  services.auth = &tokens;
   services.metrics = &metrics;
   event_waiters* event_polls_ptr = nullptr;
   services.open_long_polls = [&] {
@@ -118,6 +134,21 @@ int run_server(const server_config& config) {
   reaper_config reap_config;
   reap_config.on_returned = [&metrics](int tasks) { metrics.add_lease_expirations(tasks); };
   reaper reap(config.database_url, reap_config);
+  // The auth cache's refresh: every third of its expiry, one statement on a
+  // pool connection re-verifies the tokens still in use; one that fails to
+  // run leaves them to expire (a query per call again), never believed longer.
+  const auto refresh_every = std::max(std::chrono::milliseconds(100), tokens_config.expiry / 3);
+  periodic_service refresh_tokens({"auth_cache", refresh_every, "re-verify cached tokens", ""},
+                                  [&tokens, &pool] {
+                                    auto due = std::make_shared<auth_cache::refresh_batch>(
+                                        tokens.refresh_due());
+                                    if (due->token_hashes.empty()) return 0;
+                                    pool.post([&tokens, due](db_slot& slot) {
+                                      tokens.refreshed(*due, slot.get().live_agents_by_token_hash(
+                                                                 due->token_hashes));
+                                    });
+                                    return 0;
+                                  });
   std::optional<retention> retain;
   if (config.retain_finished_s) {
     retention_config retain_config;
@@ -212,7 +243,7 @@ int run_server(const server_config& config) {
       if (!result.park) return finish(std::move(result.reply));
       auto parked = waiters.park(std::move(*result.park), generation, finish);
       if (parked) ex->on_client_gone([&waiters, parked] { waiters.cancel(parked); });
-    });
+    }, lane_of(route));
   };
 
   std::unique_ptr<http_listener> server;
@@ -230,6 +261,7 @@ int run_server(const server_config& config) {
   reap.start();
   landing.start();
   if (retain) retain->start();
+  if (tokens.enabled()) refresh_tokens.start();
 
   std::thread signal_thread([&] {
     int received = 0;
@@ -256,6 +288,7 @@ int run_server(const server_config& config) {
   signal_thread.join();
 
   if (retain) retain->stop();
+  refresh_tokens.stop();
   landing.stop();
   git_jobs.stop();
   reap.stop();

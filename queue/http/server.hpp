@@ -42,6 +42,9 @@ struct server_config {
   std::optional<std::int64_t> retain_finished_s = defaults::retain_finished_s;
   // Tasks with disagreement entries: nullopt keeps them for ever.
   std::optional<std::int64_t> retain_disagreements_s;
+  // How long a token the database accepted is believed without a query
+  // (http/auth_cache.hpp); 0: a query on every call.
+  int auth_cache_s = defaults::auth_cache_s;
 };
 
 // Runs the server until SIGTERM or SIGINT; answers the process exit code.

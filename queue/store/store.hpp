@@ -16,6 +16,7 @@
 // the server's db_pool.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -246,6 +247,12 @@ class store {
   // finished tasks, each with every row that belongs to it, in one short
   // transaction that skips rows others hold; never an unfinished task.
   retention_batch delete_finished_tasks(const retention_policy& policy);
+
+  // The server's auth cache refresh (store/token_check.cpp): of these token
+  // hashes (hex SHA-256), the live agents' (not revoked), by hash. One
+  // statement, however many hashes.
+  std::map<std::string, agent_identity> live_agents_by_token_hash(
+      const std::vector<std::string>& token_hashes);
 
   struct impl;  // store/store_impl.hpp, for the store's own files
 
