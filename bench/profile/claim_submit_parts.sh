@@ -2,7 +2,11 @@
 # What each part of one claim + submit cycle costs: pgbench runs the store's
 # own claim and submit SQL (as the `floor` row of agentq-bench does) on fresh
 # copies of the schema, each copy with one part taken away, and prints
-# cycles/s beside the unchanged schema. Variants are schema changes made on a
+# cycles/s and the server's CPU per cycle beside the unchanged schema. The
+# CPU column (one client: a psql session running the same claim and submit,
+# each committed, reading its backend's utime+stime from /proc, so it needs a
+# superuser on a local Linux server) does not move with other load on the
+# machine, unlike cycles/s. Variants are schema changes made on a
 # scratch database (an index dropped, a trigger dropped, a BEFORE INSERT
 # trigger that skips a table's rows, a function that builds no JSON), never
 # edited copies of the SQL files, so the numbers follow sql/ as it changes.
@@ -42,9 +46,32 @@ strip() { grep -v '^[[:space:]]*--' "$1"; }
   printf ';\nCOMMIT;\n'
 } > "$work/cycle.sql"
 
+# The same cycle for psql (prepared once, each statement its own commit), n
+# times, between two readings of the backend's CPU time.
+claim_sql=$(strip "$root/sql/queries/tasks_claim_worker.sql")
+submit_sql=$(strip "$root/sql/queries/tasks_submit.sql")
+cpu_ms="select (split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint)
+          * 1000.0 / $(getconf CLK_TCK) as ms
+        from pg_read_file('/proc/' || pg_backend_pid() || '/stat') s"
+cpu_per_cycle() {  # database, cycles
+  {
+    echo "prepare c(bigint, text, text[], int, int, timestamptz, int) as $claim_sql;"
+    echo "prepare s(bigint, bigint, bigint, text, text, text, text, timestamptz) as $submit_sql;"
+    echo "set plan_cache_mode = force_generic_plan;"
+    echo "$cpu_ms \\gset a_"
+    for _ in $(seq "$2"); do
+      echo "execute c(1, 'prof-worker', null, 1, 600, null, 600) \\gset c_"
+      echo "execute s(:c_id, :c_token, 1, 'agentq/prof', '0123456789abcdef0123456789abcdef01234567', 'profiled', 'prof-worker', null);"
+    done
+    echo "select round((:b_ms - :a_ms) / $2, 3) from (select 1) one, lateral ($cpu_ms) b \\gset b_" | sed 's/:b_ms/b.ms/'
+    echo "\\echo CPU :b_round"
+  } > "$work/cpu.sql"
+  "${bin}psql" -X -q -tA "$server dbname=$1" -f "$work/cpu.sql" | sed -n 's/^CPU //p'
+}
+
 # A template with every migration, one repository and one worker.
 tpl=agentq_prof_tpl
-psql_on postgres -c "drop database if exists $tpl" -c "create database $tpl"
+psql_on postgres -c "drop database if exists $tpl" -c "create database $tpl" 2>/dev/null
 for migration in "$root"/sql/migrations/*.sql; do psql_on $tpl -f "$migration"; done
 psql_on $tpl -c "insert into repos (name, url) values ('prof', 'file:///nowhere')" \
              -c "insert into agents (name, role, token_hash) values ('prof-worker', 'worker', '\x00')"
@@ -79,13 +106,13 @@ variant_sql() {
 variants=(${VARIANTS:-baseline no_events no_claims_rows no_submission_row no_task_json no_notify
           no_state_id no_0001_claimable no_idempotency_idx no_fkeys fillfactor_70 sync_commit_off})
 
-printf '%-20s %7s %6s %10s %9s %8s\n' variant clients run cycles/s avg_ms hot_upd%
+printf '%-20s %7s %6s %10s %9s %8s %14s\n' variant clients run cycles/s avg_ms hot_upd% cpu_ms/cycle
 for rep in $(seq 1 "$repeats"); do
   for n in "${clients[@]}"; do
     for v in "${variants[@]}"; do
       db=agentq_prof_$v
-      psql_on postgres -c "drop database if exists $db" -c "create database $db template $tpl"
-      psql_on $db -c "$(variant_sql "$v" | sed "s/current_database_placeholder/$db/")"
+      psql_on postgres -c "drop database if exists $db" -c "create database $db template $tpl" 2>/dev/null
+      psql_on $db -o /dev/null -c "$(variant_sql "$v" | sed "s/current_database_placeholder/$db/")"
       psql_on $db -c "insert into tasks (title, body, repo_id) select 'prof task ' || g,
                         'a profile task', 1 from generate_series(1, 20000) g" -c "vacuum analyze"
       out=$("${bin}pgbench" -n -M prepared -c "$n" -j "$(( n < 2 ? n : 2 ))" -T "$seconds" \
@@ -94,9 +121,11 @@ for rep in $(seq 1 "$repeats"); do
               -f "$work/cycle.sql" "$server dbname=$db" 2>&1) || { echo "$out" >&2; exit 1; }
       tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")
       lat=$(sed -n 's/^latency average = \([0-9.]*\).*/\1/p' <<<"$out")
+      cpu=-
+      [ "$n" = 1 ] && cpu=$(cpu_per_cycle "$db" "${CPU_CYCLES:-1000}")
       hot=$(psql_on $db -tAc "select round(100.0 * n_tup_hot_upd / greatest(n_tup_upd, 1))
                                 from pg_stat_user_tables where relname = 'tasks'")
-      printf '%-20s %7s %6s %10.0f %9s %8s\n' "$v" "$n" "$rep" "$tps" "$lat" "$hot"
+      printf '%-20s %7s %6s %10.0f %9s %8s %14s\n' "$v" "$n" "$rep" "$tps" "$lat" "$hot" "$cpu"
       psql_on postgres -c "drop database $db"
     done
   done
