@@ -98,6 +98,17 @@ void bench_database::vacuum_analyze() {
   tx.exec(std::string(sql::vacuum_analyze_tasks));
 }
 
+std::string bench_database::checkpoint() {
+  try {
+    pqxx::connection conn(m_url);
+    pqxx::nontransaction tx(conn);
+    tx.exec(std::string(sql::checkpoint));
+    return "";
+  } catch (const pqxx::sql_error& e) {
+    return std::string("no CHECKPOINT after the load: ") + e.what();
+  }
+}
+
 std::int64_t bench_database::count_in_state(const std::string& state) {
   pqxx::connection conn(m_url);
   pqxx::read_transaction tx(conn);

@@ -49,6 +49,10 @@ class bench_database {
   void load_queued(int count);
   void load_finished(int count);
   void vacuum_analyze();
+  // Writes the load's dirty pages out before a row measures (CHECKPOINT), so
+  // a row does not pay for its own setup's writes. Answers "" when done, or
+  // why not (CHECKPOINT needs a superuser or pg_checkpoint) for the row's note.
+  std::string checkpoint();
   std::int64_t count_in_state(const std::string& state);
 
  private:

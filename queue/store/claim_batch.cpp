@@ -72,6 +72,7 @@ batch_claim store::claim_batch(agent_role role, const std::vector<std::string>& 
   pqxx::work tx(m_impl->conn);
   auto query = role == agent_role::worker ? sql::tasks_claim_worker_batch
                                           : sql::tasks_claim_reviewer_batch;
+  if (queues.empty()) store_detail::prefer_generic_plan(tx);
   auto rows = run(tx, query, to_pg_array(ids), to_pg_array(names), filter, to_pg_array(leases),
                   m_impl->now, to_pg_array(firsts));
   store_detail::close_taken_over_claims(tx, rows, m_impl->now);

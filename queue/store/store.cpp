@@ -229,6 +229,7 @@ std::vector<claim_grant> store::claim(const agent_identity& agent,
   auto query = agent.role == agent_role::worker ? sql::tasks_claim_worker
                                                 : sql::tasks_claim_reviewer;
   const int first_s = first_lease_s > 0 && first_lease_s < lease_s ? first_lease_s : lease_s;
+  if (queues.empty()) store_detail::prefer_generic_plan(tx);
   auto rows = run(tx, query, agent.id, agent.name, non_empty_array(queues), limit, lease_s,
                   m_impl->now, first_s);
   store_detail::close_taken_over_claims(tx, rows, m_impl->now);

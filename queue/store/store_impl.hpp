@@ -38,6 +38,17 @@ pqxx::result run(pqxx::transaction_base& tx, std::string_view query, Args&&... a
   return tx.exec_prepared(name, std::forward<Args>(args)...);
 }
 
+// A claim over every queue runs its cached generic plan (the one plan that
+// statement has: both searches walk their partial index in claim order).
+// Left to itself, PostgreSQL re-plans it on every call once the table holds
+// many finished tasks (its generic estimate of `limit $n` grows with the
+// table), and planning it costs about as much as running it: ~0.9 ms of a
+// claim with 1,000,000 finished tasks (docs/benchmarks-profile.md). A claim
+// filtered by queue keeps custom plans, which may pick a queue's own index.
+inline void prefer_generic_plan(pqxx::transaction_base& tx) {
+  tx.exec("set local plan_cache_mode = force_generic_plan");
+}
+
 inline nlohmann::json as_json(const pqxx::field& field) {
   if (field.is_null()) return nullptr;
   return nlohmann::json::parse(field.c_str());

@@ -33,8 +33,8 @@ waiting_candidates as (
 ),
 expired_candidates as (
     select t.id, t.priority, t.state as from_state, t.claim_token as old_token
-    from tasks t, clock
-    where t.state = 'reviewing' and t.lease_expires_at <= clock.now
+    from tasks t
+    where t.state = 'reviewing' and t.lease_expires_at <= coalesce($5::timestamptz, now())
       and ($3::text[] is null or t.queue = any($3::text[]))
       and exists (select 1 from claimants a
                   where not exists (select 1 from claims w
@@ -139,8 +139,8 @@ union all
 select not exists (select 1 from tasks t
                    where t.state = 'awaiting_review'
                      and ($3::text[] is null or t.queue = any($3::text[])))
-       and not exists (select 1 from tasks t, clock
-                       where t.state = 'reviewing' and t.lease_expires_at <= clock.now
+       and not exists (select 1 from tasks t
+                       where t.state = 'reviewing' and t.lease_expires_at <= coalesce($5::timestamptz, now())
                          and ($3::text[] is null or t.queue = any($3::text[]))),
        null, null, null, null, null, null, null, null, null
 where not exists (select 1 from claimed)

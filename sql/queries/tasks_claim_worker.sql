@@ -8,9 +8,12 @@
 -- seconds (store::claim passes $5 when no shorter first lease applies)
 with clock as (select coalesce($6::timestamptz, now()) as now),
 -- Two searches, each walking an index in claim order (0002's partial index
--- for queued rows, tasks_held_by_lease for expired ones) and locking what it
--- may take; the best `limit` of both are claimed. A row locked but not taken
--- is free again at commit.
+-- for queued rows, tasks_held_by_lease (state, lease_expires_at) for expired
+-- ones) and locking what it may take; the best `limit` of both are claimed.
+-- A row locked but not taken is free again at commit. The lease bound is
+-- written against the clock itself, not the clock CTE, so it is an index
+-- condition: the search stops at the first live lease instead of reading
+-- every held task (0005; docs/benchmarks-profile.md).
 queued_candidates as (
     select t.id, t.priority, t.state as from_state, t.claim_token as old_token
     from tasks t, clock
@@ -24,8 +27,8 @@ queued_candidates as (
 ),
 expired_candidates as (
     select t.id, t.priority, t.state as from_state, t.claim_token as old_token
-    from tasks t, clock
-    where t.state = 'working' and t.lease_expires_at <= clock.now
+    from tasks t
+    where t.state = 'working' and t.lease_expires_at <= coalesce($6::timestamptz, now())
       and t.attempt < t.max_attempts
       and ($3::text[] is null or t.queue = any($3::text[]))
     order by t.lease_expires_at

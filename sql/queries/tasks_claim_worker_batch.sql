@@ -30,8 +30,8 @@ queued_candidates as (
 ),
 expired_candidates as (
     select t.id, t.priority, t.state as from_state, t.claim_token as old_token
-    from tasks t, clock
-    where t.state = 'working' and t.lease_expires_at <= clock.now
+    from tasks t
+    where t.state = 'working' and t.lease_expires_at <= coalesce($5::timestamptz, now())
       and t.attempt < t.max_attempts
       and ($3::text[] is null or t.queue = any($3::text[]))
     order by t.lease_expires_at

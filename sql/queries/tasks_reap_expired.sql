@@ -4,8 +4,8 @@
 -- can run at once. $1 limit, $2 now
 with clock as (select coalesce($2::timestamptz, now()) as now),
 expired as (
-    select t.id, t.state, t.claim_token from tasks t, clock
-    where t.state in ('working', 'reviewing') and t.lease_expires_at <= clock.now
+    select t.id, t.state, t.claim_token from tasks t
+    where t.state in ('working', 'reviewing') and t.lease_expires_at <= coalesce($2::timestamptz, now())
     order by t.lease_expires_at
     limit $1
     for update of t skip locked

@@ -226,3 +226,25 @@ TEST_CASE("a claim plan uses the partial indexes - not a scan of finished tasks"
   CHECK(plan.find("Seq Scan") == std::string::npos);
   CHECK(plan.find("tasks_claim_order_worker") != std::string::npos);
 }
+
+TEST_CASE("a claim's search for expired leases ends at the first live lease - not a read of every held task",
+          "[claim]") {
+  queue_fixture f;
+  f.add_many(50, std::nullopt);
+  auto held = f.queue.claim(f.worker1, {}, 3600, 50);  // 50 live leases
+  REQUIRE(held.size() == 50);
+  f.add();
+  pqxx::work tx(f.sql);
+  // As store::claim runs a claim over every queue: its generic plan.
+  tx.exec("set local plan_cache_mode = force_generic_plan");
+  tx.exec("prepare expired_plan as " + std::string(sql::tasks_claim_worker));
+  std::string plan;
+  for (const auto& row : tx.exec("explain execute expired_plan(" + std::to_string(f.worker1.id) +
+                                 ", 'worker-1', null, 1, 60, null, 60)"))
+    plan += std::string(row[0].c_str()) + "\n";
+  INFO(plan);
+  // The lease bound is part of the index condition, so the scan stops at the
+  // first lease that has not run out instead of filtering every held row.
+  CHECK(plan.find("Index Cond: ((state = 'working'::task_state) AND (lease_expires_at <=") !=
+        std::string::npos);
+}
