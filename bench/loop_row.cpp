@@ -43,8 +43,12 @@ void make_large_repository(const fs::path& repo, const fs::path& dir, int files)
   }
   run_git({"init", "-q", "-b", "main", seed.string()}, dir);
   run_git({"-C", seed.string(), "add", "-A"}, dir);
-  run_git({"-C", seed.string(), "commit", "-q", "-m", "generated"}, dir);
+  // No automatic gc: 10,000 loose objects start a detached `git gc --auto`
+  // that would still be deleting them while the seed is removed below.
+  run_git({"-C", seed.string(), "-c", "gc.auto=0", "commit", "-q", "-m", "generated"}, dir);
   run_git({"clone", "-q", "--bare", seed.string(), repo.string()}, dir);
+  // Nor after the git floor's pushes (receive-pack runs gc --auto).
+  run_git({"--git-dir=" + repo.string(), "config", "gc.auto", "0"}, dir);
   fs::remove_all(seed);
 }
 

@@ -1,5 +1,6 @@
 #include "runner/git_workspace.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -160,6 +161,84 @@ void add_worktree(git_repository* mirror, const std::string& name, const fs::pat
   worktree_ptr wt(wt_raw);
 }
 
+using status_list_ptr = std::unique_ptr<git_status_list, decltype(&git_status_list_free)>;
+
+// Whether `dir` is a work tree of `mirror` (not something an agent put there
+// or a tree of another mirror).
+bool is_tree_of(git_repository* tree, const fs::path& mirror, const fs::path& dir) {
+  std::error_code ec;
+  const char* common = git_repository_commondir(tree);
+  const char* workdir = git_repository_workdir(tree);
+  if (!common || !workdir || git_repository_is_bare(tree)) return false;
+  return fs::equivalent(common, mirror, ec) && fs::equivalent(workdir, dir, ec);
+}
+
+// Index flags that make libgit2 (and git) trust an entry without looking at
+// the file: a tree carrying them is not reset in place.
+bool has_trusting_entries(git_index* index) {
+  const std::size_t count = git_index_entrycount(index);
+  for (std::size_t i = 0; i < count; ++i) {
+    const git_index_entry* entry = git_index_get_byindex(index, i);
+    if ((entry->flags & GIT_INDEX_ENTRY_VALID) ||
+        (entry->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE))
+      return true;
+  }
+  return false;
+}
+
+// Nothing but the commit: no change staged or not, nothing untracked, nothing
+// ignored (.agentq/ included), HEAD on `branch` at `commit`.
+bool is_exactly(git_repository* tree, const std::string& branch, const git_oid& commit) {
+  git_reference* head_raw = nullptr;
+  if (git_repository_head(&head_raw, tree) < 0) return false;
+  ref_ptr head(head_raw);
+  if (git_reference_name(head.get()) != "refs/heads/" + branch) return false;
+  const git_oid* at = git_reference_target(head.get());
+  if (!at || !git_oid_equal(at, &commit)) return false;
+  git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+  opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_INCLUDE_IGNORED |
+               GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS | GIT_STATUS_OPT_RECURSE_IGNORED_DIRS;
+  git_status_list* raw = nullptr;
+  if (git_status_list_new(&raw, tree, &opts) < 0) return false;
+  status_list_ptr list(raw, git_status_list_free);
+  return git_status_list_entrycount(list.get()) == 0;
+}
+
+// Resets an earlier claim's work tree at `dir` to `commit` on `branch` (which
+// exists in the mirror), as `git reset --hard && git clean -ffdx` would, and
+// checks the result. False when the tree cannot be reused: the caller makes a
+// fresh one. Only files that differ are written.
+bool reset_tree(const fs::path& mirror_dir, const fs::path& dir,
+                const std::string& branch, const git_oid& commit) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || !fs::exists(dir / ".git", ec)) return false;
+  git_repository* raw = nullptr;
+  if (git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) < 0)
+    return false;
+  repo_ptr tree(raw);
+  if (!is_tree_of(tree.get(), mirror_dir, dir)) return false;
+  git_index* index_raw = nullptr;
+  if (git_repository_index(&index_raw, tree.get()) < 0) return false;
+  index_ptr index(index_raw);
+  if (git_index_read(index.get(), 1) < 0 || has_trusting_entries(index.get())) return false;
+  git_repository_state_cleanup(tree.get());  // a merge or rebase the agent left half done
+
+  git_commit* c_raw = nullptr;
+  if (git_commit_lookup(&c_raw, tree.get(), &commit) < 0) return false;
+  commit_ptr target(c_raw);
+  git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+  opts.checkout_strategy =
+      GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
+  // What the tree was last checked out or committed as: the index (HEAD may
+  // be a branch deleted since, or one the agent moved).
+  opts.baseline_index = index.get();
+  if (git_checkout_tree(tree.get(), reinterpret_cast<const git_object*>(target.get()), &opts) < 0)
+    return false;
+  if (git_repository_set_head(tree.get(), ("refs/heads/" + branch).c_str()) < 0) return false;
+  return is_exactly(tree.get(), branch, commit);
+}
+
 void create_branch(git_repository* repo, const std::string& name, const git_oid& at, bool force) {
   git_commit* c_raw = nullptr;
   check(git_commit_lookup(&c_raw, repo, &at), "cannot find commit " + oid_hex(at));
@@ -191,6 +270,10 @@ git_workspace::git_workspace(fs::path workdir) : m_workdir(fs::absolute(std::mov
   git::ensure_libgit2();
 }
 
+git_workspace::~git_workspace() {
+  for (const auto& [dir, fd] : m_held) ::close(fd);
+}
+
 fs::path git_workspace::task_file(std::int64_t task_id, std::int64_t token) const {
   return m_workdir / "tasks" / (std::to_string(task_id) + "-" + std::to_string(token) + ".json");
 }
@@ -201,25 +284,98 @@ checkout git_workspace::prepare_work(const repo_info& repo, std::int64_t task_id
   co.repo = repo;
   co.mirror = mirror_path(m_workdir, repo);
   co.local_branch = claim_branch(task_id, token);
-  co.worktree_name = "w-" + std::to_string(task_id) + "-" + std::to_string(token);
-  co.dir = m_workdir / "checkouts" / safe_component(repo.name) / co.worktree_name;
+  safe_component(repo.name);
   if (!is_valid_branch_name(repo.base_branch))
     throw git_failure("'" + repo.base_branch + "' is not a valid base branch");
 
-  mirror_lock lock(co.mirror);
-  repo_ptr mirror = open_mirror(co.mirror);
-  const std::string tracking = "refs/remotes/origin/" + repo.base_branch;
-  fetch(mirror.get(), repo, {"+refs/heads/" + repo.base_branch + ":" + tracking});
-  auto base = resolve(mirror.get(), tracking);
-  if (!base)
-    throw git_failure("repository '" + repo.name + "' (" + redact_url(repo.url) +
-                      ") has no branch '" +
-                      repo.base_branch + "'");
-  co.base_commit = oid_hex(*base);
-  co.start_commit = co.base_commit;
-  create_branch(mirror.get(), co.local_branch, *base, true);
-  add_worktree(mirror.get(), co.worktree_name, co.dir, co.local_branch);
+  take_tree(co, "w");
+  try {
+    mirror_lock lock(co.mirror);
+    repo_ptr mirror = open_mirror(co.mirror);
+    const std::string tracking = "refs/remotes/origin/" + repo.base_branch;
+    fetch(mirror.get(), repo, {"+refs/heads/" + repo.base_branch + ":" + tracking});
+    auto base = resolve(mirror.get(), tracking);
+    if (!base)
+      throw git_failure("repository '" + repo.name + "' (" + redact_url(repo.url) +
+                        ") has no branch '" +
+                        repo.base_branch + "'");
+    co.base_commit = oid_hex(*base);
+    co.start_commit = co.base_commit;
+    place_tree(mirror.get(), co, *base);
+  } catch (...) {
+    release_tree(co);
+    throw;
+  }
   return co;
+}
+
+void git_workspace::take_tree(checkout& co, const std::string& kind) {
+  const fs::path trees = m_workdir / "checkouts" / safe_component(co.repo.name);
+  fs::create_directories(trees);
+  for (int n = 0;; ++n) {
+    const std::string name = kind + "-" + std::to_string(n);
+    const std::string lock_path = (trees / (name + ".lock")).string();
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw git_failure("cannot open lock file " + lock_path);
+    int rc;
+    do rc = ::flock(fd, LOCK_EX | LOCK_NB);
+    while (rc != 0 && errno == EINTR);
+    if (rc != 0) {  // another claim of this or another runner uses it
+      const int error = errno;
+      ::close(fd);
+      if (error != EWOULDBLOCK) throw git_failure("cannot lock " + lock_path);
+      continue;
+    }
+    co.worktree_name = name;
+    co.dir = trees / name;
+    // The lock file names the claim branch of the tree's last user: a
+    // runner killed before remove() leaves it in the mirror, and the
+    // branch goes when the tree is reused.
+    char text[512] = {};
+    const ssize_t got = ::pread(fd, text, sizeof text - 1, 0);
+    std::string previous = got > 0 ? std::string(text, static_cast<std::size_t>(got)) : "";
+    const std::string mine = co.local_branch;
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, mine.data(), mine.size(), 0) != static_cast<ssize_t>(mine.size()))
+      spdlog::warn("event=lock_note_failed lock={}", lock_path);
+    std::lock_guard guard(m_held_mutex);
+    m_held[co.dir.string()] = fd;
+    m_previous[co.dir.string()] = previous;
+    return;
+  }
+}
+
+void git_workspace::release_tree(const checkout& co) noexcept {
+  std::lock_guard guard(m_held_mutex);
+  auto held = m_held.find(co.dir.string());
+  if (held == m_held.end()) return;
+  ::close(held->second);  // closing releases the lock
+  m_held.erase(held);
+  m_previous.erase(co.dir.string());
+}
+
+void git_workspace::place_tree(git_repository* mirror, checkout& co, const git_oid& commit) {
+  std::string previous;
+  {
+    std::lock_guard guard(m_held_mutex);
+    previous = std::move(m_previous[co.dir.string()]);
+    m_previous.erase(co.dir.string());
+  }
+  if (previous != co.local_branch &&
+      (previous.starts_with("agentq/") || previous.starts_with("agentq-review/"))) {
+    git_reference* old_raw = nullptr;
+    if (git_reference_lookup(&old_raw, mirror, ("refs/heads/" + previous).c_str()) == 0) {
+      ref_ptr old(old_raw);
+      git_reference_delete(old.get());  // may be HEAD of the tree: reset_tree moves it
+    }
+  }
+  create_branch(mirror, co.local_branch, commit, true);
+  co.reused = reset_tree(co.mirror, co.dir, co.local_branch, commit);
+  if (!co.reused) {
+    // First use, or a tree that cannot be trusted: a fresh checkout.
+    add_worktree(mirror, co.worktree_name, co.dir, co.local_branch);
+  }
+  spdlog::debug("event=work_tree dir={} reused={}", co.dir.string(), co.reused);
 }
 
 commit_outcome git_workspace::commit_all(const checkout& co, const std::string& author_name,
@@ -322,30 +478,34 @@ checkout git_workspace::prepare_review(const repo_info& repo, std::int64_t task_
   co.repo = repo;
   co.mirror = mirror_path(m_workdir, repo);
   co.local_branch = "agentq-review/" + std::to_string(task_id) + "/" + std::to_string(token);
-  co.worktree_name = "r-" + std::to_string(task_id) + "-" + std::to_string(token);
-  co.dir = m_workdir / "checkouts" / safe_component(repo.name) / co.worktree_name;
+  safe_component(repo.name);
   if (!is_valid_branch_name(branch)) throw git_failure("'" + branch + "' is not a valid branch");
   if (!is_valid_branch_name(repo.base_branch))
     throw git_failure("'" + repo.base_branch + "' is not a valid base branch");
   git_oid wanted = parse_oid(commit);
 
-  mirror_lock lock(co.mirror);
-  repo_ptr mirror = open_mirror(co.mirror);
-  const std::string base_tracking = "refs/remotes/origin/" + repo.base_branch;
-  const std::string tracking = "refs/remotes/origin/" + branch;
-  fetch(mirror.get(), repo,
-        {"+refs/heads/" + repo.base_branch + ":" + base_tracking,
-         "+refs/heads/" + branch + ":" + tracking});
-  auto tip = resolve(mirror.get(), tracking);
-  if (!tip)
-    throw git_failure("repository '" + repo.name + "' has no branch '" + branch + "'");
-  if (!git_oid_equal(&*tip, &wanted) &&
-      git_graph_descendant_of(mirror.get(), &*tip, &wanted) != 1)
-    throw git_failure("branch '" + branch + "' does not hold the submitted commit " + commit);
-  if (auto base = resolve(mirror.get(), base_tracking)) co.base_commit = oid_hex(*base);
-  co.start_commit = commit;
-  create_branch(mirror.get(), co.local_branch, wanted, true);
-  add_worktree(mirror.get(), co.worktree_name, co.dir, co.local_branch);
+  take_tree(co, "r");
+  try {
+    mirror_lock lock(co.mirror);
+    repo_ptr mirror = open_mirror(co.mirror);
+    const std::string base_tracking = "refs/remotes/origin/" + repo.base_branch;
+    const std::string tracking = "refs/remotes/origin/" + branch;
+    fetch(mirror.get(), repo,
+          {"+refs/heads/" + repo.base_branch + ":" + base_tracking,
+           "+refs/heads/" + branch + ":" + tracking});
+    auto tip = resolve(mirror.get(), tracking);
+    if (!tip)
+      throw git_failure("repository '" + repo.name + "' has no branch '" + branch + "'");
+    if (!git_oid_equal(&*tip, &wanted) &&
+        git_graph_descendant_of(mirror.get(), &*tip, &wanted) != 1)
+      throw git_failure("branch '" + branch + "' does not hold the submitted commit " + commit);
+    if (auto base = resolve(mirror.get(), base_tracking)) co.base_commit = oid_hex(*base);
+    co.start_commit = commit;
+    place_tree(mirror.get(), co, wanted);
+  } catch (...) {
+    release_tree(co);
+    throw;
+  }
   return co;
 }
 
@@ -361,22 +521,32 @@ json git_workspace::diff_stats(const checkout& co) {
 void git_workspace::remove(const checkout& co) noexcept {
   try {
     mirror_lock lock(co.mirror);
-    git_repository* raw = nullptr;
-    if (git_repository_open_bare(&raw, co.mirror.c_str()) < 0) {
-      std::error_code ec;
-      fs::remove_all(co.dir, ec);
-      return;
+      git_repository* raw = nullptr;
+      if (git_repository_open_bare(&raw, co.mirror.c_str()) < 0) {
+        std::error_code ec;
+        fs::remove_all(co.dir, ec);
+        release_tree(co);
+        return;
+      }
+      repo_ptr mirror(raw);
+      // The tree stays for the next claim (which resets it). Its HEAD leaves
+      // the branch, which goes: detached at the same commit.
+      git_repository* tree_raw = nullptr;
+      if (git_repository_open_ext(&tree_raw, co.dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                  nullptr) == 0) {
+        repo_ptr tree(tree_raw);
+        if (git_repository_detach_head(tree.get()) < 0)
+          drop_worktree(mirror.get(), co.worktree_name, co.dir);
+      }
+      git_reference* ref_raw = nullptr;
+      if (git_reference_lookup(&ref_raw, mirror.get(), ("refs/heads/" + co.local_branch).c_str()) == 0) {
+        ref_ptr ref(ref_raw);
+        git_reference_delete(ref.get());
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("event=cleanup_failed dir={} error=\"{}\"", co.dir.string(), e.what());
     }
-    repo_ptr mirror(raw);
-    drop_worktree(mirror.get(), co.worktree_name, co.dir);
-    git_reference* ref_raw = nullptr;
-    if (git_reference_lookup(&ref_raw, mirror.get(), ("refs/heads/" + co.local_branch).c_str()) == 0) {
-      ref_ptr ref(ref_raw);
-      git_reference_delete(ref.get());
-    }
-  } catch (const std::exception& e) {
-    spdlog::warn("event=cleanup_failed dir={} error=\"{}\"", co.dir.string(), e.what());
+    release_tree(co);
   }
-}
 
-}  // namespace agentq::runner
+  }  // namespace agentq::runner

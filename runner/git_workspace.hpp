@@ -3,11 +3,24 @@
 //
 // Layout under the work directory (AGENTQ_WORKDIR):
 //   mirrors/<repo>.git              one bare mirror per repository, fetched into
-//   checkouts/<repo>/<kind>-<id>-<token>/   one work tree per claim
+//   checkouts/<repo>/<kind>-<n>/    reusable work trees (kind w: worker, r: reviewer)
+//   checkouts/<repo>/<kind>-<n>.lock  held (flock) by the claim using that tree
 //   tasks/<id>-<token>.json         the AGENTQ_TASK_FILE of a claim
 //
 // A checkout is a git work tree of the mirror on a branch of its own, so its
 // commits land in the mirror's object store and are pushed from there.
+//
+// Work trees are reused: a claim takes the first free numbered tree (its
+// lock file, released by the kernel if the runner dies) and resets it to the
+// commit it starts from, the way `git reset --hard && git clean -ffdx` would:
+// libgit2 rewrites only the files that differ and removes everything
+// untracked or ignored (.agentq/ too). Writing 10,000 files for every claim,
+// and deleting them after, was most of a task's time (issue 13). The reset
+// is then checked: HEAD must be the claim's branch at that commit and
+// `status` (untracked and ignored files included) must be empty; a tree that
+// fails the check, or cannot be opened as a work tree of this mirror, is
+// deleted and checked out afresh. So nothing of an earlier claim, finished
+// or killed, reaches the next one.
 //
 // The worker pushes exactly refs/heads/agentq/<task-id>/<token>, without
 // force, and never any other ref; its base branch is only ever read.
@@ -20,6 +33,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -53,6 +68,7 @@ struct checkout {
   std::string local_branch;      // the work tree's branch (without refs/heads/)
   std::string base_commit;       // worker: the base branch's tip it starts from
   std::string start_commit;      // the commit the work tree was checked out at
+  bool reused = false;           // an earlier claim's work tree, reset (not a fresh checkout)
 };
 
 struct commit_outcome {
@@ -63,6 +79,9 @@ struct commit_outcome {
 class git_workspace {
  public:
   explicit git_workspace(std::filesystem::path workdir);
+  ~git_workspace();  // frees the work trees still held
+  git_workspace(const git_workspace&) = delete;
+  git_workspace& operator=(const git_workspace&) = delete;
 
   const std::filesystem::path& workdir() const { return m_workdir; }
 
@@ -91,14 +110,25 @@ class git_workspace {
   // server answers for disagreements).
   nlohmann::json diff_stats(const checkout& co);
 
-  // Removes the work tree, its administrative files and its local branch.
-  // Never throws (cleanup must not hide what went before).
+  // Ends the claim's use of its work tree: deletes its local branch and
+  // frees the tree for the next claim (which resets it before use). Never
+  // throws (cleanup must not hide what went before).
   void remove(const checkout& co) noexcept;
 
   std::filesystem::path task_file(std::int64_t task_id, std::int64_t token) const;
 
  private:
+  // The checkout's work tree: a free numbered tree of `kind`, locked for
+  // the claim (its lock is kept in m_held until remove()).
+  void take_tree(checkout& co, const std::string& kind);
+  void release_tree(const checkout& co) noexcept;
+  // Fetch done, mirror locked: the work tree on co.local_branch at `commit`.
+  void place_tree(git_repository* mirror, checkout& co, const git_oid& commit);
+
   std::filesystem::path m_workdir;
+  std::mutex m_held_mutex;
+  std::map<std::string, int> m_held;  // work tree dir -> its lock file descriptor
+  std::map<std::string, std::string> m_previous;  // work tree dir -> its last claim branch
 };
 
 }  // namespace agentq::runner

@@ -177,48 +177,6 @@ void require_branch_name(const std::string& branch) {
     throw failure("'" + branch + "' is not a valid branch name");
 }
 
-// In-process fetch from a local remote (no network: nothing to time out).
-std::map<std::string, std::optional<std::string>> fetch_local(
-    git_repository* repo, const repo_ref& ref, const std::vector<std::string>& branches) {
-  std::vector<std::string> refspecs;
-  std::map<std::string, std::optional<std::string>> tips;
-  for (const auto& branch : branches) {
-    require_branch_name(branch);
-    if (tips.emplace(branch, std::nullopt).second)
-      // Forced, because a tracking ref only mirrors the remote: whatever the
-      // remote holds now is what it holds. Decisions read the remote's
-      // answer (git_remote_ls below) and check ancestry themselves.
-      refspecs.push_back("+refs/heads/" + branch + ":refs/remotes/origin/" + branch);
-  }
-  auto remote = anonymous_remote(repo, ref);
-  credential_state credentials;
-  git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
-  options.callbacks.credentials = provide_credentials;
-  options.callbacks.payload = &credentials;
-  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  options.prune = GIT_FETCH_NO_PRUNE;
-  options.update_fetchhead = 0;
-  string_array specs(refspecs);
-  check(git_remote_fetch(remote.get(), specs.get(), &options, "agentq: fetch"),
-        "cannot fetch from repository '" + ref.name + "' at " + redact_url(ref.url) +
-            " (check that it exists and that this server may read it)");
-
-  // The remote's own answer, read at connection time, is what says whether a
-  // branch exists; a stale tracking ref from an earlier fetch never does.
-  const git_remote_head** heads = nullptr;
-  std::size_t count = 0;
-  check(git_remote_ls(&heads, &count, remote.get()),
-        "cannot list the branches of repository '" + ref.name + "'");
-  for (std::size_t i = 0; i < count; ++i) {
-    std::string name = heads[i]->name;
-    if (!name.starts_with("refs/heads/")) continue;
-    auto found = tips.find(name.substr(std::string("refs/heads/").size()));
-    if (found != tips.end()) found->second = to_hex(heads[i]->oid);
-  }
-  spdlog::debug("fetched repo={} branches={}", ref.name, refspecs.size());
-  return tips;
-}
-
 commit_ptr find_commit(git_repository* repo, const std::string& hex) {
   return git::find_commit(repo, parse_oid(hex));
 }
@@ -255,6 +213,39 @@ void drop_ref(git_repository* repo, const std::string& refname) {
   if (git_reference_lookup(&raw, repo, refname.c_str()) < 0) return;
   reference_ptr ref(raw);
   git_reference_delete(ref.get());  // gone meanwhile: as good
+}
+
+// A local remote's "fetch": its tips, read in place (no network: nothing to
+// time out), written to the mirror's tracking refs. No objects are copied:
+// the mirror reads the remote's objects as an alternate (open_mirror), so
+// git_remote_fetch only packed what the mirror could already read, wrote one
+// more pack into it for every merge, and walked every branch of the remote
+// to do so (issue 13: merge latency).
+std::map<std::string, std::optional<std::string>> read_local_tips(
+    git_repository* mirror, const repo_ref& ref, const std::filesystem::path& remote_path,
+    const std::vector<std::string>& branches) {
+  std::map<std::string, std::optional<std::string>> tips;
+  for (const auto& branch : branches) require_branch_name(branch);
+  {
+    auto remote = local_repositories().take(ref, remote_path);
+    for (const auto& branch : branches)
+      tips[branch] = read_ref(remote.get(), "refs/heads/" + branch);  // on error: handle dropped
+    local_repositories().give_back(remote_path, std::move(remote));
+  }
+  for (const auto& [branch, tip] : tips) {
+    if (!tip) {
+      drop_ref(mirror, tracking_ref(branch));  // a stale tracking ref never answers
+      continue;
+    }
+    git_oid oid = parse_oid(*tip);
+    git_reference* raw = nullptr;
+    check(git_reference_create(&raw, mirror, tracking_ref(branch).c_str(), &oid, 1,
+                               "agentq: fetch"),
+          "cannot record the tip of '" + branch + "' of repository '" + ref.name + "'");
+    reference_ptr tracking(raw);
+  }
+  spdlog::debug("read local tips repo={} branches={}", ref.name, branches.size());
+  return tips;
 }
 
 // Fetch from a network remote with the git CLI (git_process.hpp), into the
@@ -331,7 +322,7 @@ std::map<std::string, std::optional<std::string>> repo_gateway::fetch(
   auto path = mirror_path(repo);
   mirror_guard lock(path, until, repo, m_timeout);
   auto mirror = open_mirror(path, repo);
-  if (local_path(repo.url)) return fetch_local(mirror.get(), repo, branches);
+  if (auto local = local_path(repo.url)) return read_local_tips(mirror.get(), repo, *local, branches);
   return fetch_network(mirror.get(), path, repo, branches, until, m_timeout);
 }
 

@@ -114,7 +114,9 @@ class repo_gateway {
   // ---- the pieces the merger is made of
 
   // Fetches exactly these branches into the mirror; answers each one's tip
-  // on the remote (nullopt: the remote has no such branch).
+  // on the remote (nullopt: the remote has no such branch). A local remote's
+  // tips are read in place and only the tracking refs written: the mirror
+  // reads its objects as an alternate, so nothing is copied.
   std::map<std::string, std::optional<std::string>> fetch(
       const repo_ref& repo, const std::vector<std::string>& branches,
       deadline_t deadline = std::nullopt);

@@ -129,3 +129,40 @@ TEST_CASE("push_branch refuses what is not a fast-forward and never forces") {
   CHECK_FALSE(gateway.push_branch(repo, "main", stale).pushed);
   CHECK(g.tip("main") == elsewhere);
 }
+
+// Issue 13 (merge latency): a local remote's objects are read through the
+// mirror's alternate, so a fetch copies nothing; the tips it answers, and
+// the tracking refs it writes, are the remote's own, also as they move.
+TEST_CASE("fetch from a local remote copies no objects and follows the branches") {
+  git_fixture g;
+  auto first = g.commit("agentq/1/1", "main", {{"a.txt", "one\n"}}, "one");
+  repo_gateway gateway(g.cache());
+  repo_ref repo{"proj", g.origin()};
+  auto mirror = g.cache() / "proj";
+  auto count_objects = [&] {
+    int files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(mirror / "objects"))
+      files += entry.is_regular_file() && entry.path().filename() != "alternates";
+    return files;
+  };
+  for (int round = 0; round < 3; ++round) {
+    auto moved = g.commit("agentq/1/1", "agentq/1/1", {{"a.txt", std::to_string(round) + "\n"}},
+                          "round " + std::to_string(round));
+    auto tips = gateway.fetch(repo, {"main", "agentq/1/1", "agentq/9/9"});
+    CHECK(tips.at("main") == g.tip("main"));
+    CHECK(tips.at("agentq/1/1") == moved);
+    CHECK_FALSE(tips.at("agentq/9/9"));
+    CHECK(gateway.has_commit(repo, moved));
+    CHECK(gateway.contains(repo, moved, first));
+    CHECK(count_objects() == 0);  // no pack, no loose object
+  }
+  auto in_mirror = [&](const std::string& args) {
+    return agentq::testing::sh("git --git-dir=" + agentq::testing::quote(mirror.string()) + " " +
+                               args);
+  };
+  CHECK(in_mirror("rev-parse refs/remotes/origin/agentq/1/1") == g.tip("agentq/1/1"));
+  // A branch that goes on the remote goes from the answer and the mirror.
+  g.origin_git("update-ref -d refs/heads/agentq/1/1");
+  CHECK_FALSE(gateway.fetch(repo, {"agentq/1/1"}).at("agentq/1/1"));
+  CHECK(in_mirror("for-each-ref refs/remotes/origin/agentq/").empty());
+}

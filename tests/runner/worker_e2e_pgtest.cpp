@@ -85,9 +85,16 @@ TEST_CASE("three tasks through one worker end awaiting review on their fenced br
   CHECK(list_refs(f.origin).find("refs/heads/agentq/") != std::string::npos);
   auto refs = list_refs(f.origin);
   CHECK(std::count(refs.begin(), refs.end(), '\n') == 3);  // main + three branches
-  // Checkouts are cleaned up.
+  // One work tree served the three tasks in turn and holds nothing of
+  // them; their local branches are gone.
   auto checkouts = f.tmp / "work-w1" / "checkouts" / "demo";
-  CHECK((!fs::exists(checkouts) || fs::is_empty(checkouts)));
+  CHECK(fs::is_directory(checkouts / "w-0"));
+  CHECK_FALSE(fs::exists(checkouts / "w-1"));
+  CHECK(must("git -C " + quote((checkouts / "w-0").string()) +
+             " status --porcelain --ignored --untracked-files=all")
+            .find(".txt") == std::string::npos);
+  CHECK(list_refs(f.tmp / "work-w1" / "mirrors" / "demo.git").find("refs/heads/agentq/") ==
+        std::string::npos);
 }
 
 TEST_CASE("heartbeats keep a short lease alive and cancelling stops the agent's group with "

@@ -38,7 +38,8 @@ TEST_CASE("a worker checkout is a fresh branch from the base branch", "[workspac
   CHECK(must("git -C " + quote(co.dir.string()) + " rev-parse --abbrev-ref HEAD") == "agentq/12/345");
   CHECK(must("git -C " + quote(co.dir.string()) + " status --porcelain").empty());
   f.ws.remove(co);
-  CHECK_FALSE(fs::exists(co.dir));
+  // The work tree stays for the next claim; the claim's local branch goes.
+  CHECK(rev_parse(f.tmp / "work" / "mirrors" / "demo.git", "refs/heads/agentq/12/345").empty());
 }
 
 TEST_CASE("commit and push land exactly the claim's branch - base untouched", "[workspace]") {
@@ -154,7 +155,8 @@ TEST_CASE("a reviewer checks out exactly the submitted commit", "[workspace]") {
   CHECK(stats["files"][0]["path"] == "feature.txt");
   CHECK(stats["files"][0]["status"] == "A");
   reviewer_ws.remove(rc);
-  CHECK_FALSE(fs::exists(rc.dir));
+  CHECK(rev_parse(f.tmp / "review" / "mirrors" / "demo.git", "refs/heads/agentq-review/21/31")
+            .empty());
   // The reviewer never pushed anything.
   CHECK(rev_parse(f.origin, "refs/heads/agentq-review/21/31").empty());
 }
