@@ -239,6 +239,14 @@ bool reset_tree(const fs::path& mirror_dir, const fs::path& dir,
   return is_exactly(tree.get(), branch, commit);
 }
 
+// Deletes refs/heads/`name` of `repo` if it is there.
+void delete_branch(git_repository* repo, const std::string& name) {
+  git_reference* raw = nullptr;
+  if (git_reference_lookup(&raw, repo, ("refs/heads/" + name).c_str()) != 0) return;
+  ref_ptr ref(raw);
+  git_reference_delete(ref.get());
+}
+
 void create_branch(git_repository* repo, const std::string& name, const git_oid& at, bool force) {
   git_commit* c_raw = nullptr;
   check(git_commit_lookup(&c_raw, repo, &at), "cannot find commit " + oid_hex(at));
@@ -284,11 +292,11 @@ checkout git_workspace::prepare_work(const repo_info& repo, std::int64_t task_id
   co.repo = repo;
   co.mirror = mirror_path(m_workdir, repo);
   co.local_branch = claim_branch(task_id, token);
-  safe_component(repo.name);
+  safe_component(repo.name);  // refuses a name that is not one path component
   if (!is_valid_branch_name(repo.base_branch))
     throw git_failure("'" + repo.base_branch + "' is not a valid base branch");
 
-  take_tree(co, "w");
+  const std::string previous = take_tree(co, "w");
   try {
     mirror_lock lock(co.mirror);
     repo_ptr mirror = open_mirror(co.mirror);
@@ -301,7 +309,7 @@ checkout git_workspace::prepare_work(const repo_info& repo, std::int64_t task_id
                         repo.base_branch + "'");
     co.base_commit = oid_hex(*base);
     co.start_commit = co.base_commit;
-    place_tree(mirror.get(), co, *base);
+    place_tree(mirror.get(), co, *base, previous);
   } catch (...) {
     release_tree(co);
     throw;
@@ -309,7 +317,7 @@ checkout git_workspace::prepare_work(const repo_info& repo, std::int64_t task_id
   return co;
 }
 
-void git_workspace::take_tree(checkout& co, const std::string& kind) {
+std::string git_workspace::take_tree(checkout& co, const std::string& kind) {
   const fs::path trees = m_workdir / "checkouts" / safe_component(co.repo.name);
   fs::create_directories(trees);
   for (int n = 0;; ++n) {
@@ -340,8 +348,7 @@ void git_workspace::take_tree(checkout& co, const std::string& kind) {
       spdlog::warn("event=lock_note_failed lock={}", lock_path);
     std::lock_guard guard(m_held_mutex);
     m_held[co.dir.string()] = fd;
-    m_previous[co.dir.string()] = previous;
-    return;
+    return previous;
   }
 }
 
@@ -351,24 +358,14 @@ void git_workspace::release_tree(const checkout& co) noexcept {
   if (held == m_held.end()) return;
   ::close(held->second);  // closing releases the lock
   m_held.erase(held);
-  m_previous.erase(co.dir.string());
 }
 
-void git_workspace::place_tree(git_repository* mirror, checkout& co, const git_oid& commit) {
-  std::string previous;
-  {
-    std::lock_guard guard(m_held_mutex);
-    previous = std::move(m_previous[co.dir.string()]);
-    m_previous.erase(co.dir.string());
-  }
+void git_workspace::place_tree(git_repository* mirror, checkout& co, const git_oid& commit,
+                               const std::string& previous) {
+  // It may be HEAD of the tree: reset_tree moves HEAD.
   if (previous != co.local_branch &&
-      (previous.starts_with("agentq/") || previous.starts_with("agentq-review/"))) {
-    git_reference* old_raw = nullptr;
-    if (git_reference_lookup(&old_raw, mirror, ("refs/heads/" + previous).c_str()) == 0) {
-      ref_ptr old(old_raw);
-      git_reference_delete(old.get());  // may be HEAD of the tree: reset_tree moves it
-    }
-  }
+      (previous.starts_with("agentq/") || previous.starts_with("agentq-review/")))
+    delete_branch(mirror, previous);
   create_branch(mirror, co.local_branch, commit, true);
   co.reused = reset_tree(co.mirror, co.dir, co.local_branch, commit);
   if (!co.reused) {
@@ -478,13 +475,13 @@ checkout git_workspace::prepare_review(const repo_info& repo, std::int64_t task_
   co.repo = repo;
   co.mirror = mirror_path(m_workdir, repo);
   co.local_branch = "agentq-review/" + std::to_string(task_id) + "/" + std::to_string(token);
-  safe_component(repo.name);
+  safe_component(repo.name);  // refuses a name that is not one path component
   if (!is_valid_branch_name(branch)) throw git_failure("'" + branch + "' is not a valid branch");
   if (!is_valid_branch_name(repo.base_branch))
     throw git_failure("'" + repo.base_branch + "' is not a valid base branch");
   git_oid wanted = parse_oid(commit);
 
-  take_tree(co, "r");
+  const std::string previous = take_tree(co, "r");
   try {
     mirror_lock lock(co.mirror);
     repo_ptr mirror = open_mirror(co.mirror);
@@ -501,7 +498,7 @@ checkout git_workspace::prepare_review(const repo_info& repo, std::int64_t task_
       throw git_failure("branch '" + branch + "' does not hold the submitted commit " + commit);
     if (auto base = resolve(mirror.get(), base_tracking)) co.base_commit = oid_hex(*base);
     co.start_commit = commit;
-    place_tree(mirror.get(), co, wanted);
+    place_tree(mirror.get(), co, wanted, previous);
   } catch (...) {
     release_tree(co);
     throw;
@@ -521,13 +518,11 @@ json git_workspace::diff_stats(const checkout& co) {
 void git_workspace::remove(const checkout& co) noexcept {
   try {
     mirror_lock lock(co.mirror);
-      git_repository* raw = nullptr;
-      if (git_repository_open_bare(&raw, co.mirror.c_str()) < 0) {
-        std::error_code ec;
-        fs::remove_all(co.dir, ec);
-        release_tree(co);
-        return;
-      }
+    git_repository* raw = nullptr;
+    if (git_repository_open_bare(&raw, co.mirror.c_str()) < 0) {
+      std::error_code ec;
+      fs::remove_all(co.dir, ec);
+    } else {
       repo_ptr mirror(raw);
       // The tree stays for the next claim (which resets it). Its HEAD leaves
       // the branch, which goes: detached at the same commit.
@@ -538,15 +533,12 @@ void git_workspace::remove(const checkout& co) noexcept {
         if (git_repository_detach_head(tree.get()) < 0)
           drop_worktree(mirror.get(), co.worktree_name, co.dir);
       }
-      git_reference* ref_raw = nullptr;
-      if (git_reference_lookup(&ref_raw, mirror.get(), ("refs/heads/" + co.local_branch).c_str()) == 0) {
-        ref_ptr ref(ref_raw);
-        git_reference_delete(ref.get());
-      }
-    } catch (const std::exception& e) {
-      spdlog::warn("event=cleanup_failed dir={} error=\"{}\"", co.dir.string(), e.what());
+      delete_branch(mirror.get(), co.local_branch);
     }
-    release_tree(co);
+  } catch (const std::exception& e) {
+    spdlog::warn("event=cleanup_failed dir={} error=\"{}\"", co.dir.string(), e.what());
   }
+  release_tree(co);
+}
 
-  }  // namespace agentq::runner
+}  // namespace agentq::runner

@@ -119,16 +119,18 @@ class git_workspace {
 
  private:
   // The checkout's work tree: a free numbered tree of `kind`, locked for
-  // the claim (its lock is kept in m_held until remove()).
-  void take_tree(checkout& co, const std::string& kind);
+  // the claim (its lock is kept in m_held until remove()). Answers the claim
+  // branch of the tree's last user, from its lock file.
+  std::string take_tree(checkout& co, const std::string& kind);
   void release_tree(const checkout& co) noexcept;
-  // Fetch done, mirror locked: the work tree on co.local_branch at `commit`.
-  void place_tree(git_repository* mirror, checkout& co, const git_oid& commit);
+  // Fetch done, mirror locked: the work tree on co.local_branch at `commit`;
+  // `previous` (take_tree's answer) is deleted if a killed runner left it.
+  void place_tree(git_repository* mirror, checkout& co, const git_oid& commit,
+                  const std::string& previous);
 
   std::filesystem::path m_workdir;
   std::mutex m_held_mutex;
   std::map<std::string, int> m_held;  // work tree dir -> its lock file descriptor
-  std::map<std::string, std::string> m_previous;  // work tree dir -> its last claim branch
 };
 
 }  // namespace agentq::runner

@@ -30,17 +30,14 @@ agent_identity authenticate(const http_request& request, const handler_config& c
   if (config.admin_token && !config.admin_token->empty() &&
       constant_time_equal(token, *config.admin_token))
     return agent_identity{0, "admin", agent_role::admin};
-  if (!cache || !cache->enabled()) {
-    auto caller = get_store().authenticate(token);
-    if (!caller) fail(error_code::unauthenticated, "unknown or revoked token");
-    return *caller;
-  }
-  const auto hash = sha256_hex(token);  // the key: never the token itself
-  if (auto known = cache->find(hash)) return *known;
-  const auto epoch = cache->epoch();
+  const bool cached = cache && cache->enabled();
+  const auto hash = cached ? sha256_hex(token) : std::string();  // the key: never the token
+  if (cached)
+    if (auto known = cache->find(hash)) return *known;
+  const auto epoch = cached ? cache->epoch() : 0;
   auto caller = get_store().authenticate(token);
   if (!caller) fail(error_code::unauthenticated, "unknown or revoked token");
-  cache->remember(hash, *caller, epoch);
+  if (cached) cache->remember(hash, *caller, epoch);
   return *caller;
 }
 
